@@ -1,0 +1,56 @@
+/**
+ * What a command handler may reach. Handlers get the store and the network
+ * only through this context, never by importing the daemon, so the command
+ * files stay testable on their own and dependencies point one way.
+ */
+import type { HostRole, HostsTable } from '../config/hosts';
+import type { UserStore } from '../store/user-store';
+
+export interface CommandContext {
+  /** lonid of the calling host (this host's own id for local clients). */
+  readonly caller: string;
+  readonly callerRole: HostRole;
+  /** The command came from a process on this machine. */
+  readonly local: boolean;
+  /** The caller is listed as a manager in the configuration. */
+  readonly manager: boolean;
+  /** The lonid this command is addressed to (one of this machine's ids). */
+  readonly served: string;
+  /** Id of the critical message carrying this command, if it is one. */
+  readonly msgid: string | undefined;
+  readonly services: DaemonServices;
+}
+
+export interface DaemonServices {
+  /** This host's primary lonid. */
+  readonly hostId: string;
+  readonly version: string;
+  readonly store: UserStore;
+  /** The current hosts table (replaced on SIGHUP). */
+  hosts(): HostsTable;
+  /** Every lonid this machine answers for (its own and aliases at its IP). */
+  ownIds(): string[];
+  /** Send a command to a peer through this host's own outbound link. */
+  reply(peer: string, command: string, opts?: { timeoutMs?: number }): Promise<string>;
+  /** Configuration values handlers need (limits, managers, spares). */
+  readonly settings: CommandSettings;
+  /** Operator actions on this daemon (local clients only). */
+  readonly admin: AdminServices;
+}
+
+export interface CommandSettings {
+  /** Load average that counts as 100 % (classic `lonLoadLim`, default 2.00). */
+  readonly loadLimit: number;
+  /** Active sessions that count as 100 % (classic `lonUserLoadLim`; 0 = off). */
+  readonly userLoadLimit: number;
+  /** Sessions active within this window count towards `userload`. */
+  readonly userLoadWindowMs: number;
+  /** Number of sessions currently active (kept by the web processor). */
+  activeSessions(): number;
+}
+
+export interface AdminServices {
+  status(): unknown;
+  resetRetries(peer: string | undefined): string[];
+  spool(op: string, args: string[]): unknown;
+}

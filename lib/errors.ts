@@ -1,0 +1,84 @@
+/**
+ * One error type for the whole daemon, with stable codes that callers (and
+ * tests) switch on, and the single place where internal failures become the
+ * classic wire vocabulary (`toClassicReply`).
+ */
+
+export type ErrorCode =
+  | 'LC_ERR_CONFIG'
+  | 'LC_ERR_HOSTS_TABLE'
+  | 'LC_ERR_FRAME_TOO_LARGE'
+  | 'LC_ERR_BAD_FRAME'
+  | 'LC_ERR_DECRYPT'
+  | 'LC_ERR_HANDSHAKE'
+  | 'LC_ERR_NO_SUCH_HOST'
+  | 'LC_ERR_UNKNOWN_COMMAND'
+  | 'LC_ERR_REFUSED'
+  | 'LC_ERR_BAD_ARGS'
+  | 'LC_ERR_PEER_DOWN'
+  | 'LC_ERR_TIMEOUT'
+  | 'LC_ERR_SPOOL'
+  | 'LC_ERR_NOT_RUNNING'
+  | 'LC_ERR_ALREADY_RUNNING'
+  | 'LC_ERR_LINE_TOO_LONG'
+  | 'LC_ERR_STORE';
+
+/** Why a link, session or client connection ended; logged and counted. */
+export type CloseReason =
+  | 'peer-closed'
+  | 'read-error'
+  | 'write-error'
+  | 'protocol-violation'
+  | 'handshake-failed'
+  | 'ping-timeout'
+  | 'idle-timeout'
+  | 'host-removed'
+  | 'host-changed'
+  | 'shutdown';
+
+export class LoncapadError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LoncapadError';
+    this.code = code;
+  }
+}
+
+/** Handlers throw this for bad arguments; the reply is `error:<message>`. */
+export function badArgs(message: string): LoncapadError {
+  return new LoncapadError('LC_ERR_BAD_ARGS', message);
+}
+
+/**
+ * The one function that turns an exception into a classic reply line.
+ * Details of crypto or handshake failures never reach a peer; they are logged.
+ */
+export function toClassicReply(err: unknown): string {
+  if (err instanceof LoncapadError) {
+    switch (err.code) {
+      case 'LC_ERR_UNKNOWN_COMMAND':
+        return 'unknown_cmd';
+      case 'LC_ERR_REFUSED':
+        return 'refused';
+      case 'LC_ERR_NO_SUCH_HOST':
+        return 'no_such_host';
+      case 'LC_ERR_PEER_DOWN':
+      case 'LC_ERR_TIMEOUT':
+        return 'con_lost';
+      case 'LC_ERR_SPOOL':
+        return 'con_failed';
+      case 'LC_ERR_DECRYPT':
+      case 'LC_ERR_HANDSHAKE':
+        return 'error:internal';
+      default:
+        return 'error:' + oneLine(err.message);
+    }
+  }
+  return 'error:' + oneLine(err instanceof Error ? err.message : String(err));
+}
+
+/** Replies are single lines: never let a message text break the framing. */
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ');
+}

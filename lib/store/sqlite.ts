@@ -1,0 +1,42 @@
+/**
+ * Opening a SQLite file the way every loncapad database needs it.
+ *
+ * better-sqlite3 builds SQLite with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1, so a WAL
+ * database reopened without a pragma runs at synchronous=NORMAL and can lose
+ * the last commits on power loss. We set FULL on every open: a critical
+ * message is fsync'd before any client hears `con_delayed`.
+ */
+import Database from 'better-sqlite3';
+import { chmodSync } from 'node:fs';
+
+export type Db = Database.Database;
+
+export function openDatabase(file: string): Db {
+  const db = new Database(file);
+  // Databases hold user records and queued messages: owner and group only.
+  chmodSync(file, 0o640);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  // Operators may read with sqlite3 while we run; wait briefly for their locks.
+  db.pragma('busy_timeout = 2000');
+  db.pragma('foreign_keys = ON');
+  return db;
+}
+
+/**
+ * Bring one component's tables up to date. Several components share a file
+ * (the user store, the site map, sessions), so each keeps its own version
+ * row instead of the file-wide `user_version`.
+ */
+export function migrate(db: Db, component: string, steps: readonly string[]): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)');
+  const row = db.prepare('SELECT version FROM schema_versions WHERE component = ?').get(component) as
+    | { version: number }
+    | undefined;
+  for (let v = row?.version ?? 0; v < steps.length; v++) {
+    db.transaction(() => {
+      db.exec(steps[v]!);
+      db.prepare('INSERT OR REPLACE INTO schema_versions (component, version) VALUES (?, ?)').run(component, v + 1);
+    })();
+  }
+}
