@@ -1,0 +1,32 @@
+/** `loncapad start`: run the daemon in the foreground until SIGTERM/SIGINT. */
+import type { CommandModule } from 'yargs';
+import { START_OPTIONS } from '../../config';
+import { Daemon } from '../../daemon';
+
+export function startCommand(rawArgs: readonly string[]): CommandModule {
+  return {
+    command: 'start',
+    describe: 'run the daemon in the foreground (logs to stderr)',
+    builder: (y) => y.options(START_OPTIONS).env('LONCAPAD').config('config'),
+    handler: async () => {
+      // Daemon.start parses the raw arguments itself, so SIGHUP can parse them again.
+      const daemon = await Daemon.start(rawArgs);
+      const stop = (signal: string) => {
+        daemon.log.info(`${signal}: shutting down`);
+        void daemon.stop().then(() => process.exit(0));
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGHUP', () => {
+        daemon.log.info('SIGHUP: reloading configuration and hosts table');
+        void daemon.reload();
+      });
+      process.on('SIGUSR1', () => {
+        daemon.log.info('SIGUSR1: retrying dead peers');
+        daemon.retryDead();
+      });
+      const s = daemon.status();
+      process.stdout.write(`ready ${s.hostId} ${s.ip}:${s.port} ${daemon.config.spool}\n`);
+    },
+  };
+}

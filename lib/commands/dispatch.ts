@@ -1,0 +1,134 @@
+/**
+ * Running a command line: classic prefixes, the access check, and the
+ * exactly-once rule for critical messages.
+ *
+ *   line ─▶ strip `sethost:<id>:` (serve that alias) and `encrypt:` (every
+ *           byte is encrypted anyway) ─▶ table.parse ─▶ mayCall? ─▶
+ *   msgid seen before?  ─▶ the recorded reply, nothing runs again
+ *   writes?             ─▶ handler + applied-id record in one transaction
+ *   otherwise           ─▶ handler; its reply recorded when it has a msgid
+ */
+import type { HostRole } from '../config/hosts';
+import { LoncapadError, toClassicReply } from '../errors';
+import type { Logger } from '../log';
+import { redactCommand } from '../log';
+import type { CommandContext, DaemonServices } from './context';
+import { splitPrefixes } from './prefixes';
+import { CommandTable, mayCall, type CommandSpec } from './table';
+
+export interface Invocation {
+  readonly caller: string;
+  readonly callerRole: HostRole;
+  readonly local: boolean;
+  readonly manager: boolean;
+  /** The lonid addressed (before any `sethost:` prefix). */
+  readonly served: string;
+  readonly msgid?: string | undefined;
+}
+
+export interface BatchItem {
+  readonly line: string;
+  readonly inv: Invocation;
+}
+
+export class Dispatcher {
+  readonly table: CommandTable;
+  readonly #services: DaemonServices;
+  readonly #log: Logger;
+
+  constructor(table: CommandTable, services: DaemonServices, log: Logger) {
+    this.table = table;
+    this.#services = services;
+    this.#log = log;
+  }
+
+  /** Does this line carry a secret (so it must never be written to disk)? */
+  isSecret(line: string): boolean {
+    const { encrypted, rest } = splitPrefixes(line);
+    return encrypted || this.table.isSecret(rest);
+  }
+
+  /** Run one command line; never throws, answers in the classic vocabulary. */
+  run(line: string, inv: Invocation): string | Promise<string> {
+    const { sethost, rest } = splitPrefixes(line);
+    if (sethost !== undefined && !this.#services.ownIds().includes(sethost)) return 'unable_to_set';
+    const served = sethost ?? inv.served;
+    let spec: CommandSpec;
+    let args: string[];
+    try {
+      ({ spec, args } = this.table.parse(rest));
+    } catch (err) {
+      return toClassicReply(err);
+    }
+    const ctx: CommandContext = {
+      caller: inv.caller,
+      callerRole: inv.callerRole,
+      local: inv.local,
+      manager: inv.manager,
+      served,
+      msgid: inv.msgid,
+      services: this.#services,
+    };
+    if (!mayCall(spec, ctx)) {
+      this.#log.warn(`refused ${spec.name} from ${inv.caller}: not allowed for this caller`);
+      return 'refused';
+    }
+    this.#log.debug(`run ${redactCommand(rest, spec.secret)} for ${inv.caller}`);
+    return inv.msgid === undefined ? this.#call(spec, args, ctx) : this.#callOnce(spec, args, ctx, inv.msgid);
+  }
+
+  /**
+   * Run one frame's requests with their writes in one transaction (group
+   * commit: one fsync for the batch). Each writing command gets its own
+   * savepoint, so a failing one rolls back alone.
+   */
+  runBatch(items: readonly BatchItem[]): Array<string | Promise<string>> {
+    const store = this.#services.store;
+    try {
+      return store.transaction(() => items.map((i) => this.run(i.line, i.inv)));
+    } catch (err) {
+      this.#log.error(`store commit failed: ${(err as Error).message}`);
+      return items.map(() => toClassicReply(new LoncapadError('LC_ERR_STORE', 'store commit failed')));
+    }
+  }
+
+  #call(spec: CommandSpec, args: string[], ctx: CommandContext): string | Promise<string> {
+    try {
+      if (spec.writes) return this.#services.store.transaction(() => this.#syncResult(spec, spec.run(ctx, args)));
+      const r = spec.run(ctx, args);
+      return typeof r === 'string' ? r : r.catch(toClassicReply);
+    } catch (err) {
+      return toClassicReply(err);
+    }
+  }
+
+  #callOnce(spec: CommandSpec, args: string[], ctx: CommandContext, msgid: string): string | Promise<string> {
+    const store = this.#services.store;
+    const seen = store.appliedReply(msgid);
+    if (seen !== undefined) {
+      this.#log.info(`critical ${msgid} from ${ctx.caller} already applied; answering the recorded reply`);
+      return seen;
+    }
+    if (spec.writes) {
+      return store.transaction(() => {
+        const reply = this.#call(spec, args, ctx) as string;
+        store.recordApplied(msgid, reply);
+        return reply;
+      });
+    }
+    const r = this.#call(spec, args, ctx);
+    if (typeof r === 'string') {
+      store.recordApplied(msgid, r);
+      return r;
+    }
+    return r.then((reply) => {
+      store.recordApplied(msgid, reply);
+      return reply;
+    });
+  }
+
+  #syncResult(spec: CommandSpec, r: string | Promise<string>): string {
+    if (typeof r !== 'string') throw new Error(`writing command ${spec.name} returned a promise`);
+    return r;
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * From parsed options to a checked, typed configuration. Runs at start and
+ * on SIGHUP (the same argv, so the config file is read again).
+ */
+import { resolve } from 'node:path';
+import yargs from 'yargs';
+import { LoncapadError } from '../errors';
+import type { LogLevel } from '../log';
+import type { HostRole } from './hosts';
+import { START_OPTIONS } from './options';
+
+export interface Config {
+  readonly hostId: string;
+  readonly hostsFile: string | undefined;
+  readonly spool: string;
+  readonly port: number;
+  readonly ip: string;
+  readonly domain: string;
+  readonly role: HostRole;
+  readonly httpPort: number;
+  readonly site: string;
+  readonly idleTimeoutMs: number;
+  readonly pingIntervalMs: number;
+  readonly pingTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly backoffFloorMs: number;
+  readonly backoffCeilingMs: number;
+  readonly deadAfterFailures: number;
+  readonly requestTimeoutMs: number;
+  readonly criticalTimeoutMs: number;
+  readonly spoolLifetimeMs: number;
+  readonly managers: readonly string[];
+  readonly spares: readonly string[];
+  readonly loadLimit: number;
+  readonly userLoadLimit: number;
+  readonly logLevel: LogLevel;
+}
+
+/** Parse `loncapad start` arguments (without the `start` word). */
+export function loadConfig(args: readonly string[]): Config {
+  const argv = yargs([...args])
+    .options(START_OPTIONS)
+    .env('LONCAPAD')
+    .config('config')
+    .strict()
+    .fail((msg, err) => {
+      throw new LoncapadError('LC_ERR_CONFIG', err?.message ?? msg);
+    })
+    .parseSync() as Record<string, unknown>;
+  return checkConfig(argv);
+}
+
+function num(argv: Record<string, unknown>, key: string, min: number): number {
+  const v = argv[key];
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
+    throw new LoncapadError('LC_ERR_CONFIG', `--${key} must be a number ≥ ${min}, got ${String(v)}`);
+  }
+  return v;
+}
+
+function str(argv: Record<string, unknown>, key: string): string {
+  const v = argv[key];
+  if (typeof v !== 'string' || v === '') throw new LoncapadError('LC_ERR_CONFIG', `--${key} must be a non-empty string`);
+  return v;
+}
+
+export function checkConfig(argv: Record<string, unknown>): Config {
+  const spool = resolve(str(argv, 'spool'));
+  const floor = num(argv, 'backoff-floor-ms', 1);
+  const ceiling = num(argv, 'backoff-ceiling-ms', 1);
+  if (ceiling < floor) throw new LoncapadError('LC_ERR_CONFIG', '--backoff-ceiling-ms must not be below --backoff-floor-ms');
+  const list = (key: string): string[] => ((argv[key] as unknown[] | undefined) ?? []).map(String);
+  return {
+    hostId: str(argv, 'host-id'),
+    hostsFile: typeof argv.hosts === 'string' && argv.hosts !== '' ? resolve(argv.hosts) : undefined,
+    spool,
+    port: num(argv, 'port', 1),
+    ip: str(argv, 'ip'),
+    domain: str(argv, 'domain'),
+    role: str(argv, 'role') as HostRole,
+    httpPort: num(argv, 'http-port', 0),
+    site: typeof argv.site === 'string' && argv.site !== '' ? resolve(argv.site) : resolve(spool, 'site'),
+    idleTimeoutMs: num(argv, 'idle-timeout-ms', 1),
+    pingIntervalMs: num(argv, 'ping-interval-ms', 1),
+    pingTimeoutMs: num(argv, 'ping-timeout-ms', 1),
+    connectTimeoutMs: num(argv, 'connect-timeout-ms', 1),
+    backoffFloorMs: floor,
+    backoffCeilingMs: ceiling,
+    deadAfterFailures: num(argv, 'dead-after-failures', 1),
+    requestTimeoutMs: num(argv, 'request-timeout-ms', 1),
+    criticalTimeoutMs: num(argv, 'critical-timeout-ms', 1),
+    spoolLifetimeMs: num(argv, 'spool-lifetime-ms', 1),
+    managers: list('managers'),
+    spares: list('spares'),
+    loadLimit: num(argv, 'load-limit', 0.01),
+    userLoadLimit: num(argv, 'user-load-limit', 0),
+    logLevel: str(argv, 'log-level') as LogLevel,
+  };
+}

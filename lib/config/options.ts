@@ -1,0 +1,37 @@
+/**
+ * Every setting of `loncapad start`, declared once for yargs, which applies
+ * the precedence: flags > environment (`LONCAPAD_<NAME>`, e.g.
+ * LONCAPAD_HOST_ID) > JSON config file (`--config`, camelCase or kebab-case
+ * keys) > these defaults. docs/configuration.md lists them.
+ */
+import type { Options } from 'yargs';
+
+export const DEFAULT_PORT = 5663;
+
+export const START_OPTIONS = {
+  config: { type: 'string', describe: 'JSON configuration file' },
+  'host-id': { type: 'string', default: 'local', describe: "this host's lonid in the hosts table" },
+  hosts: { type: 'string', describe: 'hosts table (lonid:domain:role:hostname:ip:publickey); default: a one-host network' },
+  spool: { type: 'string', default: './spool', describe: 'state directory (databases, keys, sockets)' },
+  port: { type: 'number', default: DEFAULT_PORT, describe: 'TCP port of every peer link (the classic londPort)' },
+  ip: { type: 'string', default: '127.0.0.1', describe: 'address of the one-host default network (ignored with --hosts)' },
+  domain: { type: 'string', default: 'local', describe: 'domain of the one-host default network (ignored with --hosts)' },
+  role: { choices: ['library', 'access'], default: 'library', describe: 'role of the one-host default network (ignored with --hosts)' },
+  'http-port': { type: 'number', default: 8080, describe: 'HTTP port of the web request processor (0: no web server)' },
+  site: { type: 'string', describe: 'site directory (global www/ and packages/<key>/www/); default SPOOL/site' },
+  'idle-timeout-ms': { type: 'number', default: 300_000, describe: 'close a peer link with nothing to do for this long' },
+  'ping-interval-ms': { type: 'number', default: 30_000, describe: 'ping a peer link silent this long' },
+  'ping-timeout-ms': { type: 'number', default: 10_000, describe: 'drop a link whose ping is unanswered this long' },
+  'connect-timeout-ms': { type: 'number', default: 5_000, describe: 'give up a TCP connect after this long' },
+  'backoff-floor-ms': { type: 'number', default: 250, describe: 'first reconnect delay' },
+  'backoff-ceiling-ms': { type: 'number', default: 60_000, describe: 'longest reconnect delay; also the retry period of a dead peer' },
+  'dead-after-failures': { type: 'number', default: 3, describe: 'failed connects before a peer is marked dead' },
+  'request-timeout-ms': { type: 'number', default: 30_000, describe: 'default deadline of a request' },
+  'critical-timeout-ms': { type: 'number', default: 10_000, describe: 'default deadline of a critical message before it is spooled' },
+  'spool-lifetime-ms': { type: 'number', default: 5 * 86_400_000, describe: 'spooled messages older than this are set aside as expired' },
+  managers: { type: 'array', string: true, default: [] as string[], describe: 'lonids allowed manager commands' },
+  spares: { type: 'array', string: true, default: [] as string[], describe: 'spare servers for the login offload' },
+  'load-limit': { type: 'number', default: 2, describe: 'load average that counts as 100 % (classic lonLoadLim)' },
+  'user-load-limit': { type: 'number', default: 0, describe: 'active sessions that count as 100 % (0: off)' },
+  'log-level': { choices: ['debug', 'info', 'warn', 'error'], default: 'info', describe: 'least severe level logged' },
+} as const satisfies Record<string, Options>;

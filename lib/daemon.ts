@@ -1,0 +1,403 @@
+/**
+ * The composition root: builds every part, wires their events, and owns
+ * start, reload (SIGHUP), retry (SIGUSR1) and stop (SIGTERM/SIGINT). The only
+ * file that knows every part.
+ *
+ * Start, in order: config → pid lock → keys → hosts table → databases →
+ * command table → peer links → inbound listener → local sockets → replay of
+ * any backlog. Synchronous file work happens only here, before listen().
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { adminCommands } from './commands/admin';
+import type { DaemonServices } from './commands/context';
+import { coreCommands } from './commands/core';
+import { Dispatcher } from './commands/dispatch';
+import { CommandTable } from './commands/table';
+import { userDataCommands } from './commands/user-data';
+import {
+  HostsTable,
+  loadConfig,
+  loadOrCreateKeys,
+  publicKeyBase64,
+  readHostsTable,
+  type Config,
+  type HostEntry,
+} from './config';
+import { LoncapadError } from './errors';
+import { createLogger, type Logger } from './log';
+import { ClassicSockets, InFlight, MuxSocketServer } from './local';
+import { PeerLink, PeerListener, PeerTable } from './peers';
+import { acquirePidLock } from './pid-lock';
+import { Router } from './router';
+import { Outbox, runSpoolOp, Spool } from './spool';
+import { UserStore } from './store/user-store';
+import type { StaticKeys } from './wire';
+
+const VERSION: string = (require('../../package.json') as { version: string }).version;
+
+/** How long stop() waits for local requests to be answered or spooled, ms. */
+const SHUTDOWN_GRACE_MS = 5_000;
+/** How often expired spool rows are set aside and old applied ids pruned, ms. */
+const HOUSEKEEPING_INTERVAL_MS = 60_000;
+/** Applied ids are kept this much longer than a spooled message can live. */
+const APPLIED_ID_MARGIN_MS = 86_400_000;
+
+export interface DaemonStatus {
+  readonly hostId: string;
+  readonly ip: string;
+  readonly port: number;
+  readonly pid: number;
+  readonly version: string;
+  readonly uptimeMs: number;
+  readonly spooled: number;
+  readonly peers: ReadonlyArray<{
+    readonly peer: string;
+    readonly state: string;
+    readonly since: string;
+    readonly rttMs: number | null;
+    readonly queue: number;
+    readonly retries: number;
+    readonly lastError: string | null;
+  }>;
+}
+
+export class Daemon {
+  readonly log: Logger;
+  readonly #args: readonly string[];
+  #config: Config;
+  #hosts: HostsTable;
+  #self: HostEntry;
+  #ownIds: string[];
+  readonly #keys: StaticKeys;
+  readonly #releaseLock: () => void;
+  readonly #startedAt = Date.now();
+  readonly store: UserStore;
+  readonly spool: Spool;
+  readonly #dispatcher: Dispatcher;
+  readonly #peers: PeerTable;
+  readonly #outbox: Outbox;
+  readonly #listener: PeerListener;
+  readonly #router: Router;
+  readonly #inFlight = new InFlight();
+  readonly #mux: MuxSocketServer;
+  readonly #classic: ClassicSockets;
+  #housekeeping: NodeJS.Timeout | undefined;
+  #titleTimer: NodeJS.Timeout | undefined;
+  #stopping: Promise<void> | undefined;
+
+  /** Build and start a daemon from `loncapad start` arguments. */
+  static async start(args: readonly string[]): Promise<Daemon> {
+    const config = loadConfig(args);
+    const d = new Daemon(args, config, createLogger(config.logLevel));
+    try {
+      await d.#listen();
+    } catch (err) {
+      await d.stop();
+      throw err;
+    }
+    return d;
+  }
+
+  private constructor(args: readonly string[], config: Config, log: Logger) {
+    this.#args = args;
+    this.#config = config;
+    this.log = log;
+    mkdirSync(config.spool, { recursive: true, mode: 0o750 });
+    this.#releaseLock = acquirePidLock(config.spool);
+    try {
+      this.#keys = loadOrCreateKeys(config.spool);
+      this.#hosts = this.#readHosts(config);
+      this.#self = this.#checkSelf(this.#hosts, config);
+      this.#ownIds = this.#hosts.idsAtIp(this.#self.ip);
+      this.store = new UserStore(join(config.spool, 'data.sqlite'));
+      this.spool = new Spool(join(config.spool, 'spool.sqlite'));
+    } catch (err) {
+      this.#releaseLock();
+      throw err;
+    }
+    const table = new CommandTable().register(...coreCommands, ...userDataCommands, ...adminCommands);
+    this.#dispatcher = new Dispatcher(table, this.#services(), log);
+    this.#peers = new PeerTable((peer) => this.#makeLink(peer));
+    this.#outbox = new Outbox({
+      spool: this.spool,
+      link: (id) => this.#peers.get(id),
+      isSecret: (line) => this.#dispatcher.isSecret(line),
+      replayTimeoutMs: config.criticalTimeoutMs,
+      lifetimeMs: config.spoolLifetimeMs,
+      log,
+    });
+    this.#peers.on('up', (id) => this.#outbox.linkUp(id));
+    this.#peers.reconcile(this.#hosts, this.#ownIds);
+    this.#listener = new PeerListener({
+      ip: this.#self.ip,
+      port: config.port,
+      keys: this.#keys,
+      hosts: () => this.#hosts,
+      ownIds: () => this.#ownIds,
+      executor: {
+        executeBatch: (caller, served, requests) =>
+          this.#dispatcher.runBatch(
+            requests.map((r) => ({
+              line: r.command,
+              inv: {
+                caller: caller.id,
+                callerRole: caller.role,
+                local: false,
+                manager: this.#config.managers.includes(caller.id),
+                served,
+                msgid: r.msgid,
+              },
+            })),
+          ),
+      },
+      log,
+      onPeerConnected: (id) => {
+        if (this.#peers.get(id)?.retryNow('the peer connected to us')) log.info(`retrying ${id}: it connected to us`);
+      },
+    });
+    this.#router = new Router({
+      hostId: () => this.#self.id,
+      role: () => this.#self.role,
+      ownIds: () => this.#ownIds,
+      hosts: () => this.#hosts,
+      dispatcher: this.#dispatcher,
+      peers: this.#peers,
+      outbox: this.#outbox,
+      requestTimeoutMs: () => this.#config.requestTimeoutMs,
+      criticalTimeoutMs: () => this.#config.criticalTimeoutMs,
+      resetRetries: (peer) => this.retryDead(peer),
+    });
+    this.#mux = new MuxSocketServer(join(config.spool, 'loncapad.sock'), this.#router.route, this.#inFlight, log);
+    this.#classic = new ClassicSockets(join(config.spool, 'sock'), this.#router.route, this.#inFlight, log);
+  }
+
+  get hostId(): string {
+    return this.#self.id;
+  }
+
+  get config(): Config {
+    return this.#config;
+  }
+
+  async #listen(): Promise<void> {
+    await this.#listener.listen();
+    await this.#mux.listen();
+    await this.#classic.sync(this.#hosts.all().map((h) => h.id));
+    for (const peer of this.spool.peersWithBacklog()) this.#peers.get(peer)?.demand();
+    this.#housekeeping = setInterval(() => this.#expiredHousekeeping(), HOUSEKEEPING_INTERVAL_MS);
+    this.#housekeeping.unref();
+    this.#titleTimer = setInterval(() => this.#updateTitle(), 1_000);
+    this.#titleTimer.unref();
+    this.#updateTitle();
+    this.log.info(
+      `loncapad ${VERSION} ready: ${this.#self.id} on ${this.#self.ip}:${this.#config.port}, ` +
+        `${this.#hosts.all().length} host(s), ${this.spool.totalDepth()} spooled message(s)`,
+    );
+  }
+
+  // ---- signals ---------------------------------------------------------------
+
+  /** SIGHUP: re-read config and hosts table; links of unchanged peers stay up. */
+  async reload(): Promise<void> {
+    let config: Config;
+    let hosts: HostsTable;
+    try {
+      config = loadConfig(this.#args);
+      hosts = this.#readHosts(config);
+      const self = this.#checkSelf(hosts, config);
+      if (self.id !== this.#self.id || self.ip !== this.#self.ip || config.port !== this.#config.port || config.spool !== this.#config.spool) {
+        throw new LoncapadError('LC_ERR_CONFIG', 'own id, address, port or spool changed: restart the daemon for that');
+      }
+      this.#self = self;
+    } catch (err) {
+      this.log.error(`reload failed, keeping the running configuration: ${(err as Error).message}`);
+      return;
+    }
+    this.#config = config;
+    this.#hosts = hosts;
+    this.#ownIds = hosts.idsAtIp(this.#self.ip);
+    const { added, removed, changed } = this.#peers.reconcile(hosts, this.#ownIds);
+    const gone = new Set([...removed, ...changed]);
+    for (const id of gone) this.#outbox.forget(id);
+    this.#listener.closeIf((id) => gone.has(id), 'host-changed');
+    await this.#classic.sync(hosts.all().map((h) => h.id));
+    for (const peer of this.spool.peersWithBacklog()) this.#peers.get(peer)?.demand();
+    this.log.info(
+      `reloaded: ${hosts.all().length} host(s); added [${added.join(' ')}], removed [${removed.join(' ')}], changed [${changed.join(' ')}]`,
+    );
+  }
+
+  /** SIGUSR1 / reset_retries: retry dead and backing-off peers now. */
+  retryDead(peer?: string): string[] {
+    const retried: string[] = [];
+    for (const link of peer ? [this.#peers.get(peer)].filter((l) => l !== undefined) : this.#peers.all()) {
+      if (link.retryNow('retry requested')) retried.push(link.peer.id);
+      else if (this.spool.depth(link.peer.id) > 0) link.demand();
+    }
+    this.log.info(`retry requested: ${retried.length ? retried.join(' ') : 'no dead peers'}`);
+    return retried;
+  }
+
+  /** SIGTERM/SIGINT: stop accepting, answer or spool what is in flight, close. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    this.log.info('stopping: no new connections; finishing what is in flight');
+    clearInterval(this.#housekeeping);
+    clearInterval(this.#titleTimer);
+    await this.#listener.stopAccepting().catch(() => undefined);
+    await this.#mux.close();
+    await this.#classic.close();
+    // In-flight critical messages fail over to the spool; others answer con_lost.
+    this.#peers.closeAll();
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.#inFlight.idle(),
+      new Promise<void>((resolve) => {
+        grace = setTimeout(resolve, SHUTDOWN_GRACE_MS);
+      }),
+    ]);
+    clearTimeout(grace);
+    // Replies queued in this turn leave before the connections close.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.#mux.endAll();
+    this.#classic.endAll();
+    this.#listener.closeAll('shutdown');
+    this.spool.close();
+    this.store.close();
+    this.#releaseLock();
+    this.log.info('stopped');
+    this.log.flush();
+  }
+
+  // ---- status ----------------------------------------------------------------
+
+  status(): DaemonStatus {
+    return {
+      hostId: this.#self.id,
+      ip: this.#self.ip,
+      port: this.#config.port,
+      pid: process.pid,
+      version: VERSION,
+      uptimeMs: Date.now() - this.#startedAt,
+      spooled: this.spool.totalDepth(),
+      peers: this.#peers.status().map((s) => ({
+        peer: s.peer,
+        state: s.state,
+        since: new Date(s.since).toISOString(),
+        rttMs: s.rttMs ?? null,
+        queue: this.spool.depth(s.peer),
+        retries: s.retries,
+        lastError: s.lastError ?? null,
+      })),
+    };
+  }
+
+  #updateTitle(): void {
+    let up = 0;
+    let dead = 0;
+    for (const l of this.#peers.all()) {
+      if (l.state === 'up') up++;
+      else if (l.state === 'dead') dead++;
+    }
+    process.title = `loncapad ${this.#self.id}: ${up} up, ${dead} dead, ${this.spool.totalDepth()} spooled`;
+  }
+
+  // ---- wiring helpers ----------------------------------------------------------
+
+  #services(): DaemonServices {
+    const config = (): Config => this.#config;
+    return {
+      hostId: this.#config.hostId,
+      version: VERSION,
+      store: this.store,
+      hosts: () => this.#hosts,
+      ownIds: () => this.#ownIds,
+      reply: (peer, command, opts) => this.#router.route(peer, command, { critical: false, timeoutMs: opts?.timeoutMs ?? 0 }),
+      settings: {
+        get loadLimit() {
+          return config().loadLimit;
+        },
+        get userLoadLimit() {
+          return config().userLoadLimit;
+        },
+        userLoadWindowMs: 30 * 60_000,
+        activeSessions: () => 0,
+      },
+      admin: {
+        status: () => this.status(),
+        resetRetries: (peer) => this.retryDead(peer),
+        spool: (op, args) => {
+          const result = runSpoolOp(this.spool, op, args);
+          for (const peer of this.spool.peersWithBacklog()) {
+            this.#peers.get(peer)?.demand();
+            this.#outbox.linkUp(peer);
+          }
+          return result;
+        },
+      },
+    };
+  }
+
+  #makeLink(peer: HostEntry): PeerLink {
+    const c = this.#config;
+    return new PeerLink({
+      selfId: this.#self.id,
+      selfIp: this.#self.ip,
+      port: c.port,
+      peer,
+      keys: this.#keys,
+      timing: {
+        connectTimeoutMs: c.connectTimeoutMs,
+        pingIntervalMs: c.pingIntervalMs,
+        pingTimeoutMs: c.pingTimeoutMs,
+        idleTimeoutMs: c.idleTimeoutMs,
+        backoff: { floorMs: c.backoffFloorMs, ceilingMs: c.backoffCeilingMs },
+        deadAfterFailures: c.deadAfterFailures,
+      },
+      hasBacklog: () => this.spool.depth(peer.id) > 0,
+      log: this.log,
+    });
+  }
+
+  /** The hosts table file, or the embedded one-host network made of this machine. */
+  #readHosts(config: Config): HostsTable {
+    if (config.hostsFile) return readHostsTable(config.hostsFile);
+    return new HostsTable([
+      {
+        id: config.hostId,
+        domain: config.domain,
+        role: config.role,
+        hostname: 'localhost',
+        ip: config.ip,
+        publicKey: publicKeyBase64(this.#keys),
+      },
+    ]);
+  }
+
+  #checkSelf(hosts: HostsTable, config: Config): HostEntry {
+    const self = hosts.get(config.hostId);
+    if (!self) {
+      throw new LoncapadError('LC_ERR_CONFIG', `host id "${config.hostId}" is not in ${config.hostsFile ?? 'the hosts table'} (set --host-id)`);
+    }
+    const mine = publicKeyBase64(this.#keys);
+    if (self.publicKey !== mine) {
+      throw new LoncapadError(
+        'LC_ERR_CONFIG',
+        `${config.hostsFile}: ${self.id} is listed with another public key; this host's key is ${mine}`,
+      );
+    }
+    return self;
+  }
+
+  #expiredHousekeeping(): void {
+    const now = Date.now();
+    const expired = this.spool.expire(now - this.#config.spoolLifetimeMs);
+    if (expired > 0) this.log.warn(`spool: ${expired} message(s) older than the lifetime set aside as expired`);
+    this.store.pruneApplied(now - this.#config.spoolLifetimeMs - APPLIED_ID_MARGIN_MS);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Logging to stderr, one line per event: `<ISO time> <level> <text>`.
+ * systemd or the terminal that runs the daemon owns the stream.
+ *
+ * Lines are collected and written once per loop turn: on Linux a write to a
+ * pipe or file from process.stderr is synchronous, and a replay of thousands
+ * of messages logs a line each. `flush()` runs at exit. Command lines go
+ * through `redactCommand` so that secrets never reach the log.
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+export interface Logger {
+  debug(msg: string): void;
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+  flush(): void;
+}
+
+export function createLogger(level: LogLevel, write: (text: string) => void = (t) => process.stderr.write(t)): Logger {
+  const min = RANK[level];
+  let lines: string[] = [];
+  let scheduled: NodeJS.Immediate | undefined;
+  const flush = (): void => {
+    if (scheduled) clearImmediate(scheduled);
+    scheduled = undefined;
+    if (lines.length === 0) return;
+    const text = lines.join('');
+    lines = [];
+    write(text);
+  };
+  const at = (lvl: LogLevel) =>
+    RANK[lvl] < min
+      ? () => {}
+      : (msg: string) => {
+          lines.push(`${new Date().toISOString()} ${lvl} ${msg}\n`);
+          scheduled ??= setImmediate(flush);
+        };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), flush };
+}
+
+/** Longest command text we put in a log line. */
+const LOGGED_COMMAND_CHARS = 200;
+
+/** The command word only, for secret-bearing lines; a bounded, printable prefix otherwise. */
+export function redactCommand(line: string, secret: boolean): string {
+  if (secret) {
+    const colon = line.indexOf(':');
+    return (colon < 0 ? line : line.slice(0, colon)) + ':<redacted>';
+  }
+  const clean = line.replace(/[\x00-\x1f\x7f]/g, '?');
+  return clean.length > LOGGED_COMMAND_CHARS ? clean.slice(0, LOGGED_COMMAND_CHARS) + '…' : clean;
+}

@@ -1,0 +1,178 @@
+/**
+ * Replay of one peer's backlog, in order, when its link is up.
+ *
+ *   link up ─▶ read REPLAY_BATCH_ROWS oldest rows ─▶ send, at most
+ *   REPLAY_WINDOW in flight, in seq order on the one link (so the peer applies
+ *   them in order) ─▶ each reply: delivered (row deleted) or set aside
+ *   (`refused`, `unknown_cmd`, `error:…`) ─▶ next rows … ─▶ backlog empty.
+ *
+ * A lost link stops the pass; the rows stay and the next `up` starts again
+ * from the oldest. A row sent twice is harmless: the receiver answers a
+ * repeated msgid with the recorded reply and changes nothing.
+ */
+import { LoncapadError } from '../errors';
+import type { Logger } from '../log';
+import type { Spool, SpoolRow } from './spool';
+
+/** Rows read per query: bounds the synchronous SQLite work per turn. */
+export const REPLAY_BATCH_ROWS = 512;
+/** Replayed messages in flight at once on one link. */
+export const REPLAY_WINDOW = 256;
+/** When some rows timed out, try the pass again after this long, ms. */
+const REPLAY_RETRY_DELAY_MS = 1_000;
+
+/** The link, as far as replay needs it. */
+export interface Courier {
+  readonly state: string;
+  send(command: string, opts: { timeoutMs: number; msgid: string }): Promise<string>;
+}
+
+export interface ReplayOptions {
+  readonly timeoutMs: number;
+  /** Rows older than this (ms since creation) are set aside as expired. */
+  readonly lifetimeMs: number;
+  readonly log: Logger;
+}
+
+/** A reply that will never get better by retrying: park the message. */
+export function isPermanentFailure(reply: string): boolean {
+  return reply === 'refused' || reply === 'unknown_cmd' || reply.startsWith('error:');
+}
+
+export class Replayer {
+  readonly #peer: string;
+  readonly #spool: Spool;
+  readonly #courier: Courier;
+  readonly #o: ReplayOptions;
+  #running = false;
+  #cursor = 0;
+  #buffer: SpoolRow[] = [];
+  #exhausted = false;
+  #inFlight = 0;
+  #stopped = false;
+  #retryTimer: NodeJS.Timeout | undefined;
+  /** Clients still waiting for the real reply of a spooled message, by seq. */
+  readonly #waiters = new Map<number, (reply: string) => void>();
+  #delivered = 0;
+  #setAside = 0;
+
+  constructor(peer: string, spool: Spool, courier: Courier, options: ReplayOptions) {
+    this.#peer = peer;
+    this.#spool = spool;
+    this.#courier = courier;
+    this.#o = options;
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Wait for the reply to spooled message `seq` (resolved when replay gets it). */
+  wait(seq: number, cb: (reply: string) => void): () => void {
+    this.#waiters.set(seq, cb);
+    return () => this.#waiters.delete(seq);
+  }
+
+  /** The link came up, or new rows were committed: (re)start or continue. */
+  kick(): void {
+    if (this.#courier.state !== 'up' || this.#spool.depth(this.#peer) === 0) return;
+    if (this.#running) {
+      this.#exhausted = false;
+      this.#pump();
+      return;
+    }
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#running = true;
+    this.#stopped = false;
+    this.#cursor = 0;
+    this.#buffer = [];
+    this.#exhausted = false;
+    this.#delivered = 0;
+    this.#setAside = 0;
+    this.#o.log.info(`spool: replaying ${this.#spool.depth(this.#peer)} message(s) to ${this.#peer}`);
+    this.#pump();
+  }
+
+  dispose(): void {
+    this.#stopped = true;
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#waiters.clear();
+  }
+
+  #pump(): void {
+    const expiredBefore = Date.now() - this.#o.lifetimeMs;
+    while (!this.#stopped && this.#inFlight < REPLAY_WINDOW) {
+      if (this.#buffer.length === 0) {
+        if (this.#exhausted) break;
+        this.#buffer = this.#spool.readBatch(this.#peer, this.#cursor, REPLAY_BATCH_ROWS);
+        if (this.#buffer.length === 0) {
+          this.#exhausted = true;
+          break;
+        }
+      }
+      const row = this.#buffer.shift()!;
+      this.#cursor = row.seq;
+      if (row.created_at < expiredBefore) {
+        this.#spool.setAside(row, 'expired', null);
+        this.#o.log.warn(`spool: #${row.seq} to ${this.#peer} expired unsent`);
+        this.#answerWaiter(row.seq, 'con_delayed');
+        continue;
+      }
+      this.#inFlight++;
+      this.#courier.send(row.command, { timeoutMs: this.#o.timeoutMs, msgid: row.msgid }).then(
+        (reply) => this.#onReply(row, reply),
+        (err: LoncapadError) => this.#onFailure(row, err),
+      );
+    }
+    this.#maybeFinish();
+  }
+
+  #onReply(row: SpoolRow, reply: string): void {
+    this.#inFlight--;
+    if (isPermanentFailure(reply)) {
+      this.#spool.setAside(row, 'failed', reply);
+      this.#setAside++;
+      this.#o.log.warn(`spool: #${row.seq} to ${this.#peer} set aside: ${reply.slice(0, 200)}`);
+    } else {
+      this.#spool.delivered(row);
+      this.#delivered++;
+      this.#o.log.info(`spool: #${row.seq} delivered to ${this.#peer}: ${reply.slice(0, 200)}`);
+    }
+    this.#answerWaiter(row.seq, reply);
+    this.#pump();
+  }
+
+  #onFailure(row: SpoolRow, err: LoncapadError): void {
+    this.#inFlight--;
+    this.#spool.noteAttempt(row, err.message);
+    // A lost link ends the pass; a slow reply does not (later rows may go on,
+    // the peer still applies them in the order they were sent).
+    if (err.code === 'LC_ERR_PEER_DOWN') this.#stopped = true;
+    this.#maybeFinish();
+  }
+
+  #maybeFinish(): void {
+    if (this.#inFlight > 0 || (!this.#stopped && !this.#exhausted)) return;
+    if (!this.#running) return;
+    this.#running = false;
+    const left = this.#spool.depth(this.#peer);
+    this.#o.log.info(
+      `spool: replay to ${this.#peer} ${this.#stopped ? 'interrupted' : 'done'}: ` +
+        `${this.#delivered} delivered, ${this.#setAside} set aside, ${left} waiting`,
+    );
+    if (!this.#stopped && left > 0) {
+      this.#retryTimer = setTimeout(() => {
+        this.#retryTimer = undefined;
+        this.kick();
+      }, REPLAY_RETRY_DELAY_MS);
+    }
+  }
+
+  #answerWaiter(seq: number, reply: string): void {
+    const cb = this.#waiters.get(seq);
+    if (!cb) return;
+    this.#waiters.delete(seq);
+    cb(reply);
+  }
+}

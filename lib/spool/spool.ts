@@ -1,0 +1,206 @@
+/**
+ * The spool's database side: enqueue with group commit, bounded batch reads
+ * for replay, and the moves an operator or the replayer makes.
+ *
+ * Every write of one loop turn shares one transaction (flushed in
+ * setImmediate): 64 concurrent senders cost one fsync, not 64. An enqueue
+ * resolves only after its commit, so nobody hears `con_delayed` for a
+ * message that is not on disk.
+ */
+import { LoncapadError } from '../errors';
+import { migrate, openDatabase, type Db } from '../store/sqlite';
+import { SPOOL_SCHEMA } from './schema';
+
+export interface SpoolRow {
+  readonly seq: number;
+  readonly peer: string;
+  readonly msgid: string;
+  readonly command: string;
+  readonly created_at: number;
+  readonly attempts: number;
+  readonly last_try_at: number | null;
+  readonly last_error: string | null;
+  readonly held: 0 | 1;
+}
+
+export interface AsideRow {
+  readonly seq: number;
+  readonly peer: string;
+  readonly msgid: string;
+  readonly command: string;
+  readonly created_at: number;
+  readonly attempts: number;
+  readonly moved_at: number;
+  readonly reason: 'failed' | 'expired';
+  readonly reply: string | null;
+}
+
+export type AsideReason = AsideRow['reason'];
+
+interface PendingInsert {
+  readonly peer: string;
+  readonly msgid: string;
+  readonly command: string;
+  readonly createdAt: number;
+  readonly resolve: (seq: number) => void;
+  readonly reject: (err: LoncapadError) => void;
+}
+
+export class Spool {
+  readonly db: Db;
+  /** Ready (not held) rows per peer, counting inserts not yet committed. */
+  readonly #depth = new Map<string, number>();
+  #inserts: PendingInsert[] = [];
+  #writes: Array<() => void> = [];
+  #flushScheduled: NodeJS.Immediate | undefined;
+  readonly #committed: Array<(peer: string) => void> = [];
+
+  readonly #insert;
+  readonly #readBatch;
+  readonly #delete;
+  readonly #toAside;
+  readonly #noteTry;
+
+  constructor(file: string) {
+    this.db = openDatabase(file);
+    migrate(this.db, 'spool', SPOOL_SCHEMA);
+    this.#insert = this.db.prepare('INSERT INTO queue (peer, msgid, command, created_at) VALUES (?, ?, ?, ?)');
+    this.#readBatch = this.db.prepare('SELECT * FROM queue WHERE peer = ? AND seq > ? AND held = 0 ORDER BY seq LIMIT ?');
+    this.#delete = this.db.prepare('DELETE FROM queue WHERE seq = ?');
+    this.#toAside = this.db.prepare(
+      `INSERT OR REPLACE INTO aside (seq, peer, msgid, command, created_at, attempts, moved_at, reason, reply)
+       SELECT seq, peer, msgid, command, created_at, attempts, ?, ?, ? FROM queue WHERE seq = ?`,
+    );
+    this.#noteTry = this.db.prepare('UPDATE queue SET attempts = attempts + 1, last_try_at = ?, last_error = ? WHERE seq = ?');
+    this.recount();
+  }
+
+  /** Called after each commit that added rows for a peer (the replayer listens). */
+  onCommitted(listener: (peer: string) => void): void {
+    this.#committed.push(listener);
+  }
+
+  /** Ready messages waiting for `peer` (including ones being committed now). */
+  depth(peer: string): number {
+    return this.#depth.get(peer) ?? 0;
+  }
+
+  peersWithBacklog(): string[] {
+    return [...this.#depth].filter(([, n]) => n > 0).map(([p]) => p);
+  }
+
+  totalDepth(): number {
+    let n = 0;
+    for (const d of this.#depth.values()) n += d;
+    return n;
+  }
+
+  enqueue(peer: string, msgid: string, command: string, createdAt: number): Promise<number> {
+    this.#bump(peer, 1);
+    return new Promise((resolve, reject) => {
+      this.#inserts.push({ peer, msgid, command, createdAt, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Oldest ready rows for `peer` after `afterSeq`; bounded, one indexed query. */
+  readBatch(peer: string, afterSeq: number, limit: number): SpoolRow[] {
+    return this.#readBatch.all(peer, afterSeq, limit) as SpoolRow[];
+  }
+
+  /** The peer answered: the message is done. Written with this turn's batch. */
+  delivered(row: SpoolRow): void {
+    this.#bump(row.peer, -1);
+    this.#writes.push(() => this.#delete.run(row.seq));
+    this.#schedule();
+  }
+
+  setAside(row: SpoolRow, reason: AsideReason, reply: string | null): void {
+    this.#bump(row.peer, -1);
+    this.#writes.push(() => {
+      this.#toAside.run(Date.now(), reason, reply, row.seq);
+      this.#delete.run(row.seq);
+    });
+    this.#schedule();
+  }
+
+  noteAttempt(row: SpoolRow, error: string | null): void {
+    this.#writes.push(() => this.#noteTry.run(Date.now(), error, row.seq));
+    this.#schedule();
+  }
+
+  /** Move rows created before `before` aside as expired; returns how many. */
+  expire(before: number): number {
+    const moved = this.db.transaction(() => {
+      const now = Date.now();
+      const n = this.db
+        .prepare(
+          `INSERT OR REPLACE INTO aside (seq, peer, msgid, command, created_at, attempts, moved_at, reason, reply)
+           SELECT seq, peer, msgid, command, created_at, attempts, ?, 'expired', NULL FROM queue WHERE created_at < ?`,
+        )
+        .run(now, before).changes;
+      this.db.prepare('DELETE FROM queue WHERE created_at < ?').run(before);
+      return n;
+    })();
+    if (moved > 0) this.recount();
+    return moved;
+  }
+
+  /** Rebuild the per-peer counts from the file (start, operator changes). */
+  recount(): void {
+    const pendingByPeer = new Map<string, number>();
+    for (const p of this.#inserts) pendingByPeer.set(p.peer, (pendingByPeer.get(p.peer) ?? 0) + 1);
+    this.#depth.clear();
+    const rows = this.db.prepare('SELECT peer, count(*) AS n FROM queue WHERE held = 0 GROUP BY peer').all() as Array<{
+      peer: string;
+      n: number;
+    }>;
+    for (const r of rows) this.#depth.set(r.peer, r.n);
+    for (const [p, n] of pendingByPeer) this.#bump(p, n);
+  }
+
+  /** Commit everything queued now (also used at shutdown). */
+  flush(): void {
+    if (this.#flushScheduled) clearImmediate(this.#flushScheduled);
+    this.#flushScheduled = undefined;
+    const inserts = this.#inserts;
+    const writes = this.#writes;
+    if (inserts.length === 0 && writes.length === 0) return;
+    this.#inserts = [];
+    this.#writes = [];
+    let seqs: number[];
+    try {
+      seqs = this.db.transaction(() => {
+        for (const w of writes) w();
+        return inserts.map((p) => Number(this.#insert.run(p.peer, p.msgid, p.command, p.createdAt).lastInsertRowid));
+      })();
+    } catch (err) {
+      for (const p of inserts) this.#bump(p.peer, -1);
+      const fail = new LoncapadError('LC_ERR_SPOOL', `spool commit failed: ${(err as Error).message}`, { cause: err });
+      for (const p of inserts) p.reject(fail);
+      // Deletes and moves that failed with it are retried naturally: the rows
+      // are still queued, replay sends them again, the receiver deduplicates.
+      this.recount();
+      return;
+    }
+    const peers = new Set<string>();
+    for (let i = 0; i < inserts.length; i++) {
+      inserts[i]!.resolve(seqs[i]!);
+      peers.add(inserts[i]!.peer);
+    }
+    for (const peer of peers) for (const l of this.#committed) l(peer);
+  }
+
+  close(): void {
+    this.flush();
+    this.db.close();
+  }
+
+  #schedule(): void {
+    this.#flushScheduled ??= setImmediate(() => this.flush());
+  }
+
+  #bump(peer: string, by: number): void {
+    this.#depth.set(peer, Math.max(0, (this.#depth.get(peer) ?? 0) + by));
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The messages inside a sealed frame. One frame carries every message queued
+ * for that connection in one loop turn, one per line (UTF-8, `\n`-joined);
+ * commands and replies are single lines by definition, so a message never
+ * contains `\n`.
+ *
+ *   q <id> <command>            request, reply wanted
+ *   c <id> <msgid> <command>    critical request (exactly-once by msgid)
+ *   r <id> <reply>              reply to request <id>
+ *   k <n>                       keep-alive ping;  K <n>  its answer
+ */
+import { LoncapadError } from '../errors';
+
+export type Message =
+  | { readonly kind: 'q'; readonly id: number; readonly command: string }
+  | { readonly kind: 'c'; readonly id: number; readonly msgid: string; readonly command: string }
+  | { readonly kind: 'r'; readonly id: number; readonly reply: string }
+  | { readonly kind: 'k' | 'K'; readonly id: number };
+
+export function encodeMessage(m: Message): string {
+  switch (m.kind) {
+    case 'q':
+      return `q ${m.id} ${m.command}`;
+    case 'c':
+      return `c ${m.id} ${m.msgid} ${m.command}`;
+    case 'r':
+      return `r ${m.id} ${m.reply}`;
+    case 'k':
+    case 'K':
+      return `${m.kind} ${m.id}`;
+    default: {
+      const never: never = m;
+      return never;
+    }
+  }
+}
+
+function bad(why: string): never {
+  throw new LoncapadError('LC_ERR_BAD_FRAME', why);
+}
+
+function parseId(text: string): number {
+  // Ids are decimal, at most 2^53: anything else is a protocol violation.
+  if (!/^\d{1,15}$/.test(text)) bad('bad message id');
+  return Number(text);
+}
+
+export function decodeMessages(plain: Uint8Array): Message[] {
+  const text = Buffer.from(plain.buffer, plain.byteOffset, plain.length).toString('utf8');
+  const out: Message[] = [];
+  for (const line of text.split('\n')) {
+    const kind = line[0];
+    if (line[1] !== ' ') bad('bad message');
+    const sp = line.indexOf(' ', 2);
+    const id = parseId(sp < 0 ? line.slice(2) : line.slice(2, sp));
+    switch (kind) {
+      case 'q':
+        if (sp < 0) bad('request without command');
+        out.push({ kind, id, command: line.slice(sp + 1) });
+        break;
+      case 'c': {
+        if (sp < 0) bad('critical request without message id');
+        const sp2 = line.indexOf(' ', sp + 1);
+        if (sp2 < 0) bad('critical request without command');
+        out.push({ kind, id, msgid: line.slice(sp + 1, sp2), command: line.slice(sp2 + 1) });
+        break;
+      }
+      case 'r':
+        out.push({ kind, id, reply: sp < 0 ? '' : line.slice(sp + 1) });
+        break;
+      case 'k':
+      case 'K':
+        if (sp >= 0) bad('bad keep-alive');
+        out.push({ kind, id });
+        break;
+      default:
+        bad('unknown message kind');
+    }
+  }
+  return out;
+}
