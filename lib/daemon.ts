@@ -14,7 +14,7 @@ import type { DaemonServices } from './commands/context';
 import { coreCommands } from './commands/core';
 import { Dispatcher } from './commands/dispatch';
 import { CommandTable } from './commands/table';
-import { userDataCommands } from './commands/user-data';
+import { classicCommands } from './commands/catalogue';
 import {
   HostsTable,
   loadConfig,
@@ -116,7 +116,7 @@ export class Daemon {
       this.#releaseLock();
       throw err;
     }
-    const table = new CommandTable().register(...coreCommands, ...userDataCommands, ...adminCommands);
+    const table = new CommandTable().register(...coreCommands, ...classicCommands, ...adminCommands);
     this.#dispatcher = new Dispatcher(table, this.#services(), log);
     this.#peers = new PeerTable((peer) => this.#makeLink(peer));
     this.#outbox = new Outbox({
@@ -199,7 +199,7 @@ export class Daemon {
   // ---- signals ---------------------------------------------------------------
 
   /** SIGHUP: re-read config and hosts table; links of unchanged peers stay up. */
-  async reload(): Promise<void> {
+  async reload(): Promise<boolean> {
     let config: Config;
     let hosts: HostsTable;
     try {
@@ -212,7 +212,7 @@ export class Daemon {
       this.#self = self;
     } catch (err) {
       this.log.error(`reload failed, keeping the running configuration: ${(err as Error).message}`);
-      return;
+      return false;
     }
     this.#config = config;
     this.#hosts = hosts;
@@ -226,6 +226,7 @@ export class Daemon {
     this.log.info(
       `reloaded: ${hosts.all().length} host(s); added [${added.join(' ')}], removed [${removed.join(' ')}], changed [${changed.join(' ')}]`,
     );
+    return true;
   }
 
   /** SIGUSR1 / reset_retries: retry dead and backing-off peers now. */
@@ -249,7 +250,7 @@ export class Daemon {
     this.log.info('stopping: no new connections; finishing what is in flight');
     clearInterval(this.#housekeeping);
     clearInterval(this.#titleTimer);
-    await this.#listener.stopAccepting().catch(() => undefined);
+    this.#listener.stopAccepting();
     await this.#mux.close();
     await this.#classic.close();
     // In-flight critical messages fail over to the spool; others answer con_lost.
@@ -327,7 +328,15 @@ export class Daemon {
         },
         userLoadWindowMs: 30 * 60_000,
         activeSessions: () => 0,
+        resourceDir: join(this.#config.spool, 'res'),
+        get tmpLifetimeMs() {
+          return config().tmpLifetimeMs;
+        },
+        get maxReplyBytes() {
+          return config().maxReplyBytes;
+        },
       },
+      reinit: async () => ((await this.reload()) ? 'ok' : 'error:reload failed (see the log of the receiving host)'),
       admin: {
         status: () => this.status(),
         resetRetries: (peer) => this.retryDead(peer),

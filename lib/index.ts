@@ -11,3 +11,26 @@ export {
   type ConnectOptions,
 } from './client/connection';
 export { LoncapadError, type ErrorCode } from './errors';
+export {
+  Lonnet,
+  LonnetError,
+  homeServer,
+  forgetHomeServer,
+  spareServer,
+  NO_HOST,
+  type Transport,
+  type LonnetErrorCode,
+  type Values,
+  type WriteAck,
+  type WriteOptions,
+  type DumpOptions,
+  type RestoredRecord,
+  type RecordVersion,
+  type AuthInfo,
+  type AuthMode,
+  type ListedFile,
+  type HostInfo,
+  type HomeServerOptions,
+  type SpareServerOptions,
+} from './client/lonnet';
+export { escape, unescape } from './client/escape';

@@ -9,11 +9,12 @@ import { keygenCommand } from './commands/keygen';
 import { spoolCommand } from './commands/spool';
 import { startCommand } from './commands/start';
 import { statusCommand } from './commands/status';
-import { reportError } from './output';
+export { reportError } from './output';
 
 export async function main(argv: readonly string[]): Promise<void> {
   await yargs([...argv])
     .scriptName('loncapad')
+    .parserConfiguration({ 'duplicate-arguments-array': false })
     .command(startCommand(argv.slice(1)))
     .command(keygenCommand)
     .command(callCommand)
@@ -22,7 +23,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     .demandCommand(1, 'name a command (loncapad --help lists them)')
     .strict()
     .fail((msg, err, y) => {
-      if (err) reportError(err);
+      if (err) throw err; // reported once, by the caller (bin/loncapad)
       else {
         process.stderr.write(`${y.help()}\n\nloncapad: ${msg}\n`);
         process.exitCode = 1;

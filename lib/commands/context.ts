@@ -36,6 +36,8 @@ export interface DaemonServices {
   readonly settings: CommandSettings;
   /** Operator actions on this daemon (local clients only). */
   readonly admin: AdminServices;
+  /** `reinit:lonc|lond` from a manager: re-read config and hosts table (the SIGHUP path). */
+  reinit(target: 'lonc' | 'lond'): string | Promise<string>;
 }
 
 export interface CommandSettings {
@@ -47,6 +49,12 @@ export interface CommandSettings {
   readonly userLoadWindowMs: number;
   /** Number of sessions currently active (kept by the web processor). */
   activeSessions(): number;
+  /** Root of the published resource space (`/res/…` maps below it): `SPOOL/res`. */
+  readonly resourceDir: string;
+  /** How long a `tmpput` blob lives, ms. */
+  readonly tmpLifetimeMs: number;
+  /** Largest reply a handler builds, bytes (replies travel in one sealed frame). */
+  readonly maxReplyBytes: number;
 }
 
 export interface AdminServices {

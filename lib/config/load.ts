@@ -31,6 +31,8 @@ export interface Config {
   readonly spoolLifetimeMs: number;
   readonly managers: readonly string[];
   readonly spares: readonly string[];
+  readonly tmpLifetimeMs: number;
+  readonly maxReplyBytes: number;
   readonly loadLimit: number;
   readonly userLoadLimit: number;
   readonly logLevel: LogLevel;
@@ -39,6 +41,8 @@ export interface Config {
 /** Parse `loncapad start` arguments (without the `start` word). */
 export function loadConfig(args: readonly string[]): Config {
   const argv = yargs([...args])
+    // A flag given twice: the last one wins, as in most daemons' command lines.
+    .parserConfiguration({ 'duplicate-arguments-array': false })
     .options(START_OPTIONS)
     .env('LONCAPAD')
     .config('config')
@@ -64,6 +68,14 @@ function str(argv: Record<string, unknown>, key: string): string {
   return v;
 }
 
+/** An optional path: absent, or one non-empty string (a flag given twice is an error). */
+function optionalPath(argv: Record<string, unknown>, key: string): string | undefined {
+  const v = argv[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v === '') throw new LoncapadError('LC_ERR_CONFIG', `--${key} must be a path`);
+  return resolve(v);
+}
+
 export function checkConfig(argv: Record<string, unknown>): Config {
   const spool = resolve(str(argv, 'spool'));
   const floor = num(argv, 'backoff-floor-ms', 1);
@@ -72,14 +84,14 @@ export function checkConfig(argv: Record<string, unknown>): Config {
   const list = (key: string): string[] => ((argv[key] as unknown[] | undefined) ?? []).map(String);
   return {
     hostId: str(argv, 'host-id'),
-    hostsFile: typeof argv.hosts === 'string' && argv.hosts !== '' ? resolve(argv.hosts) : undefined,
+    hostsFile: optionalPath(argv, 'hosts'),
     spool,
     port: num(argv, 'port', 1),
     ip: str(argv, 'ip'),
     domain: str(argv, 'domain'),
     role: str(argv, 'role') as HostRole,
     httpPort: num(argv, 'http-port', 0),
-    site: typeof argv.site === 'string' && argv.site !== '' ? resolve(argv.site) : resolve(spool, 'site'),
+    site: optionalPath(argv, 'site') ?? resolve(spool, 'site'),
     idleTimeoutMs: num(argv, 'idle-timeout-ms', 1),
     pingIntervalMs: num(argv, 'ping-interval-ms', 1),
     pingTimeoutMs: num(argv, 'ping-timeout-ms', 1),
@@ -92,6 +104,9 @@ export function checkConfig(argv: Record<string, unknown>): Config {
     spoolLifetimeMs: num(argv, 'spool-lifetime-ms', 1),
     managers: list('managers'),
     spares: list('spares'),
+    tmpLifetimeMs: num(argv, 'tmp-lifetime-ms', 0),
+    // A reply must fit one sealed frame with room to spare.
+    maxReplyBytes: Math.min(num(argv, 'max-reply-bytes', 1024), 12 * 1024 * 1024),
     loadLimit: num(argv, 'load-limit', 0.01),
     userLoadLimit: num(argv, 'user-load-limit', 0),
     logLevel: str(argv, 'log-level') as LogLevel,

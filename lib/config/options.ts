@@ -31,6 +31,8 @@ export const START_OPTIONS = {
   'spool-lifetime-ms': { type: 'number', default: 5 * 86_400_000, describe: 'spooled messages older than this are set aside as expired' },
   managers: { type: 'array', string: true, default: [] as string[], describe: 'lonids allowed manager commands' },
   spares: { type: 'array', string: true, default: [] as string[], describe: 'spare servers for the login offload' },
+  'tmp-lifetime-ms': { type: 'number', default: 86_400_000, describe: 'how long a tmpput blob lives' },
+  'max-reply-bytes': { type: 'number', default: 8 * 1024 * 1024, describe: 'largest reply a command builds (dump, keys, restore, ls)' },
   'load-limit': { type: 'number', default: 2, describe: 'load average that counts as 100 % (classic lonLoadLim)' },
   'user-load-limit': { type: 'number', default: 0, describe: 'active sessions that count as 100 % (0: off)' },
   'log-level': { choices: ['debug', 'info', 'warn', 'error'], default: 'info', describe: 'least severe level logged' },

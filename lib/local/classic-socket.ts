@@ -74,7 +74,7 @@ export class ClassicSockets {
         chain = chain.then(() => {
           out.push('error:line too long');
           out.flush();
-          sock.end();
+          sock.destroySoon(); // after the error reply is written
         });
         sock.pause();
         return;

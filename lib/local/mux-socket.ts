@@ -58,7 +58,7 @@ export class MuxSocketServer {
         this.#log.warn(`local client: ${(err as Error).message}; closing that connection`);
         out.push(formatReply(0, 'error:line too long'));
         out.flush();
-        sock.end();
+        sock.destroySoon(); // after the error reply is written
         sock.pause();
         return;
       }

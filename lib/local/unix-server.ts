@@ -32,7 +32,8 @@ export async function listenUnix(path: string, onConnection: (sock: Socket) => v
   return server;
 }
 
+/** Stop accepting and remove the file; open connections are the owner's to end. */
 export async function closeUnix(server: Server, path: string): Promise<void> {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (server.listening) server.close();
   await unlink(path).catch(() => undefined); // already gone: nothing to clean
 }

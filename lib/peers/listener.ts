@@ -83,9 +83,12 @@ export class PeerListener {
     });
   }
 
-  /** Stop accepting; existing sessions finish their work and are closed by closeAll. */
-  stopAccepting(): Promise<void> {
-    return new Promise((resolve) => this.#server.close(() => resolve()));
+  /**
+   * Stop accepting. Existing sessions finish their work and are closed by
+   * closeAll (server.close's own callback would wait for them to end).
+   */
+  stopAccepting(): void {
+    if (this.#server.listening) this.#server.close();
   }
 
   closeAll(reason: CloseReason): void {

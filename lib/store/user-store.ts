@@ -1,88 +1,73 @@
 /**
  * The user data store (`SPOOL/data.sqlite`): users' namespaces of key/value
- * pairs, their change history and activity log, and the applied-id records
- * that give critical messages their exactly-once effect.
+ * pairs, store/restore records, authentication records, the domain id map,
+ * short-lived blobs, the change history and activity log, and the applied-id
+ * records that give critical messages their exactly-once effect.
  *
- * Keys and values are stored as the client escaped them (classic lond kept
- * them URL-escaped too), so a reply is built from stored text without
- * re-escaping. Every statement is prepared once; every call is one indexed
- * query, so no call grows with the size of the store.
+ * One object per concern (`kv`, `records`, `users`, `ids`, `tmp`,
+ * `activity`) over one connection. Every statement is prepared once; every
+ * call is one indexed query or a bounded page of one, so no call grows with
+ * the size of the store. docs/store.md documents the schema for operators.
  */
 import { badArgs } from '../errors';
+import { ActivityLog, HistoryLog } from './audit';
+import { IdMap } from './id-map';
+import { KvTable } from './kv-table';
+import { RecordTable } from './record-table';
 import { migrate, openDatabase, type Db } from './sqlite';
+import { TmpTable } from './tmp-table';
+import type { Clock } from './types';
+import { USER_STORE_SCHEMA } from './user-schema';
+import { UserTable } from './user-table';
 
-const SCHEMA: readonly string[] = [
-  `CREATE TABLE users (
-     domain     TEXT NOT NULL,
-     name       TEXT NOT NULL,
-     auth_type  TEXT NOT NULL,
-     auth_arg   TEXT NOT NULL,
-     created_at INTEGER NOT NULL,
-     PRIMARY KEY (domain, name)) WITHOUT ROWID;
-   CREATE TABLE kv (
-     domain TEXT NOT NULL,
-     name   TEXT NOT NULL,
-     ns     TEXT NOT NULL,
-     key    TEXT NOT NULL,
-     value  TEXT NOT NULL,
-     PRIMARY KEY (domain, name, ns, key)) WITHOUT ROWID;
-   CREATE TABLE history (
-     id      INTEGER PRIMARY KEY,
-     domain  TEXT NOT NULL,
-     name    TEXT NOT NULL,
-     ns      TEXT NOT NULL,
-     op      TEXT NOT NULL,
-     at      INTEGER NOT NULL,
-     by_host TEXT NOT NULL,
-     payload TEXT NOT NULL);
-   CREATE INDEX history_by_user ON history (domain, name, ns, id);
-   CREATE TABLE activity (
-     id      INTEGER PRIMARY KEY,
-     domain  TEXT NOT NULL,
-     name    TEXT NOT NULL,
-     at      INTEGER NOT NULL,
-     by_host TEXT NOT NULL,
-     text    TEXT NOT NULL);
-   CREATE INDEX activity_by_user ON activity (domain, name, id);
-   CREATE TABLE applied (
-     msgid TEXT PRIMARY KEY,
-     reply TEXT NOT NULL,
-     at    INTEGER NOT NULL) WITHOUT ROWID;
-   CREATE INDEX applied_by_age ON applied (at);`,
-];
+export type { Audit } from './audit';
+export type { RecordRow, RecordVersion } from './record-table';
+export type { AuthRecord } from './user-table';
+export type { Clock, Pair, UserRef } from './types';
 
-/** Names of domains, users and namespaces: word characters, as classic lond sanitised them. */
+/** Names of domains and users: as classic lond allowed them, and safe as file names. */
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,127}$/;
+/** Namespaces: word characters only (classic lond stripped the rest; we refuse it). */
+const NAMESPACE_RE = /^\w{1,128}$/;
 
 export function checkName(what: string, value: string): string {
   if (!NAME_RE.test(value)) throw badArgs(`bad ${what}`);
   return value;
 }
 
-export interface UserRef {
-  readonly domain: string;
-  readonly name: string;
+export function checkNamespace(value: string): string {
+  if (!NAMESPACE_RE.test(value)) throw badArgs('bad namespace');
+  return value;
+}
+
+export interface UserStoreOptions {
+  /** Clock for timestamps and tmp expiry; default `Date.now`. */
+  readonly now?: Clock;
 }
 
 export class UserStore {
   readonly db: Db;
-  readonly #putKv;
-  readonly #getKv;
-  readonly #addHistory;
-  readonly #addActivity;
+  readonly kv: KvTable;
+  readonly records: RecordTable;
+  readonly users: UserTable;
+  readonly ids: IdMap;
+  readonly tmp: TmpTable;
+  readonly activity: ActivityLog;
   readonly #getApplied;
   readonly #addApplied;
   readonly #pruneApplied;
 
-  constructor(file: string) {
+  constructor(file: string, options: UserStoreOptions = {}) {
     this.db = openDatabase(file);
-    migrate(this.db, 'user-store', SCHEMA);
-    this.#putKv = this.db.prepare('INSERT OR REPLACE INTO kv (domain, name, ns, key, value) VALUES (?, ?, ?, ?, ?)');
-    this.#getKv = this.db.prepare('SELECT value FROM kv WHERE domain = ? AND name = ? AND ns = ? AND key = ?').pluck();
-    this.#addHistory = this.db.prepare(
-      'INSERT INTO history (domain, name, ns, op, at, by_host, payload) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
-    this.#addActivity = this.db.prepare('INSERT INTO activity (domain, name, at, by_host, text) VALUES (?, ?, ?, ?, ?)');
+    migrate(this.db, 'user-store', USER_STORE_SCHEMA);
+    const now = options.now ?? Date.now;
+    const history = new HistoryLog(this.db, now);
+    this.kv = new KvTable(this.db, history);
+    this.records = new RecordTable(this.db, history, now);
+    this.users = new UserTable(this.db, now);
+    this.ids = new IdMap(this.db, history);
+    this.tmp = new TmpTable(this.db, now);
+    this.activity = new ActivityLog(this.db, now);
     this.#getApplied = this.db.prepare('SELECT reply FROM applied WHERE msgid = ?').pluck();
     this.#addApplied = this.db.prepare('INSERT INTO applied (msgid, reply, at) VALUES (?, ?, ?)');
     this.#pruneApplied = this.db.prepare('DELETE FROM applied WHERE at < ?');
@@ -95,39 +80,6 @@ export class UserStore {
   /** Run `fn` in one transaction (a savepoint when already inside one). */
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
-  }
-
-  put(user: UserRef, ns: string, pairs: ReadonlyArray<readonly [string, string]>, byHost: string, payload: string): void {
-    for (const [k, v] of pairs) this.#putKv.run(user.domain, user.name, ns, k, v);
-    this.history(user, ns, 'P', byHost, payload);
-  }
-
-  /** Values in the order asked; a missing key answers the empty string. */
-  get(user: UserRef, ns: string, keys: readonly string[]): string[] {
-    return keys.map((k) => (this.#getKv.get(user.domain, user.name, ns, k) as string | undefined) ?? '');
-  }
-
-  getOne(user: UserRef, ns: string, key: string): string | undefined {
-    return this.#getKv.get(user.domain, user.name, ns, key) as string | undefined;
-  }
-
-  /** Add `by` to each numeric value (a missing or non-numeric value counts as 0). */
-  inc(user: UserRef, ns: string, deltas: ReadonlyArray<readonly [string, number]>, byHost: string, payload: string): void {
-    for (const [k, by] of deltas) {
-      const old = Number(this.getOne(user, ns, k) ?? 0);
-      this.#putKv.run(user.domain, user.name, ns, k, String((Number.isFinite(old) ? old : 0) + by));
-    }
-    this.history(user, ns, 'I', byHost, payload);
-  }
-
-  /** Append to the change history; `nohist_` namespaces keep none, as in classic lond. */
-  history(user: UserRef, ns: string, op: string, byHost: string, payload: string): void {
-    if (ns.startsWith('nohist_')) return;
-    this.#addHistory.run(user.domain, user.name, ns, op, Date.now(), byHost, payload);
-  }
-
-  log(user: UserRef, byHost: string, text: string): void {
-    this.#addActivity.run(user.domain, user.name, Date.now(), byHost, text);
   }
 
   /** The recorded reply of an already applied critical message, if any. */

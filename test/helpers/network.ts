@@ -12,7 +12,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { connect, type LoncapadClient } from '../../lib';
@@ -42,8 +43,17 @@ export interface HostSpec {
 }
 
 export interface Tap {
-  testdir(): string;
   teardown(fn: () => unknown): void;
+}
+
+/**
+ * A short directory of its own: socket paths must fit in sun_path (about
+ * 104 bytes), which tap's descriptive testdir names overrun.
+ */
+export function shortTempDir(t: Tap): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lcd-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 export interface Host extends Required<HostSpec> {
@@ -74,7 +84,7 @@ export interface Daemon {
 }
 
 export async function makeNetwork(t: Tap, specs: readonly HostSpec[]): Promise<Network> {
-  const dir = t.testdir();
+  const dir = shortTempDir(t);
   const hosts = new Map<string, Host>();
   for (const s of specs) {
     const spool = join(dir, s.id);
@@ -102,7 +112,7 @@ export async function makeNetwork(t: Tap, specs: readonly HostSpec[]): Promise<N
     line,
     writeHosts,
     start: async (id, extra = []) => {
-      const d = await startDaemon(hosts.get(id)!, ['--hosts', hostsFile, ...extra]);
+      const d = await startDaemon(hosts.get(id)!, extra.includes('--hosts') ? extra : ['--hosts', hostsFile, ...extra]);
       running.add(d);
       d.proc.once('exit', () => running.delete(d));
       return d;
@@ -123,7 +133,7 @@ export async function startDaemon(host: Host, args: readonly string[]): Promise<
     const parts = (partial + s).split('\n');
     partial = parts.pop()!;
     stderr.push(...parts);
-    if (process.env.LONCAPAD_TEST_LOG) for (const p of parts) process.stderr.write(`[${host.id}] ${p}\n`);
+    if (process.env.LCD_TEST_LOG) for (const p of parts) process.stderr.write(`[${host.id}] ${p}\n`);
   });
   let out = '';
   proc.stdout!.setEncoding('utf8');

@@ -1,0 +1,62 @@
+/**
+ * Building a large reply without stalling the event loop: pages of rows are
+ * read one indexed range at a time with a yield to other clients between
+ * pages, and the reply has a hard size limit with a clear error, because a
+ * reply travels in one frame and must fit.
+ */
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { badArgs } from '../errors';
+
+/** Rows read per page: about a millisecond of SQLite and string work. */
+export const PAGE_ROWS = 1000;
+
+export class BoundedReply {
+  readonly #parts: string[] = [];
+  readonly #limitBytes: number;
+  readonly #what: string;
+  readonly #hint: string;
+  #bytes = 0;
+
+  /** `hint` tells the caller how to ask for less, when the command has a way. */
+  constructor(what: string, limitBytes: number, hint?: string) {
+    this.#what = what;
+    this.#limitBytes = limitBytes;
+    this.#hint = hint === undefined ? '' : `; ${hint}`;
+  }
+
+  /** Parts are escaped ASCII, so characters are bytes. */
+  add(part: string): void {
+    this.#bytes += part.length + 1;
+    if (this.#bytes > this.#limitBytes) {
+      throw badArgs(`${this.#what} reply larger than ${this.#limitBytes} bytes${this.#hint}`);
+    }
+    this.#parts.push(part);
+  }
+
+  get count(): number {
+    return this.#parts.length;
+  }
+
+  join(separator = '&'): string {
+    return this.#parts.join(separator);
+  }
+}
+
+/**
+ * Feed `read(after)` pages to `take` until a short page or `take` answers
+ * false; yields to the event loop before every page but the first.
+ */
+export async function forEachPage<Row, Cursor>(
+  first: Cursor,
+  read: (after: Cursor) => Row[],
+  cursorOf: (row: Row) => Cursor,
+  take: (rows: Row[]) => boolean,
+): Promise<void> {
+  let after = first;
+  for (let page = 0; ; page++) {
+    if (page > 0) await nextTurn();
+    const rows = read(after);
+    if (rows.length === 0 || !take(rows) || rows.length < PAGE_ROWS) return;
+    after = cursorOf(rows[rows.length - 1]!);
+  }
+}

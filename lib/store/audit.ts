@@ -1,0 +1,47 @@
+/**
+ * The audit trail: the per-namespace change history (classic `<ns>.hist`)
+ * and the per-user activity log (classic `activity.log`).
+ */
+import type { Db } from './sqlite';
+import type { Clock, UserRef } from './types';
+
+/** Who caused a change: the calling host, and for role changes the user who made it. */
+export interface Audit {
+  readonly byHost: string;
+  readonly executor?: UserRef;
+}
+
+export type HistoryOp = 'P' | 'D' | 'I' | 'S';
+
+export class HistoryLog {
+  readonly #add;
+  readonly #now: Clock;
+
+  constructor(db: Db, now: Clock) {
+    this.#now = now;
+    this.#add = db.prepare(
+      'INSERT INTO history (domain, name, ns, op, at, by_host, executor, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+  }
+
+  /** `nohist_` namespaces keep no history, as in classic lond (they hold bulky caches). */
+  add(user: UserRef, ns: string, op: HistoryOp, audit: Audit, payload: string): void {
+    if (ns.startsWith('nohist_')) return;
+    const executor = audit.executor ? `${audit.executor.name}:${audit.executor.domain}` : null;
+    this.#add.run(user.domain, user.name, ns, op, this.#now(), audit.byHost, executor, payload);
+  }
+}
+
+export class ActivityLog {
+  readonly #add;
+  readonly #now: Clock;
+
+  constructor(db: Db, now: Clock) {
+    this.#now = now;
+    this.#add = db.prepare('INSERT INTO activity (domain, name, at, by_host, text) VALUES (?, ?, ?, ?, ?)');
+  }
+
+  append(user: UserRef, byHost: string, text: string): void {
+    this.#add.run(user.domain, user.name, this.#now(), byHost, text);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Schema of the user store in `SPOOL/data.sqlite`, one step per version
+ * (applied by `migrate` under the component name `user-store`). Never edit a
+ * released step: add one. docs/store.md describes every table for operators.
+ */
+export const USER_STORE_SCHEMA: readonly string[] = [
+  `CREATE TABLE users (
+     domain     TEXT NOT NULL,
+     name       TEXT NOT NULL,
+     auth_type  TEXT NOT NULL,
+     auth_arg   TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (domain, name)) WITHOUT ROWID;
+   CREATE TABLE kv (
+     domain TEXT NOT NULL,
+     name   TEXT NOT NULL,
+     ns     TEXT NOT NULL,
+     key    TEXT NOT NULL,
+     value  TEXT NOT NULL,
+     PRIMARY KEY (domain, name, ns, key)) WITHOUT ROWID;
+   CREATE TABLE history (
+     id      INTEGER PRIMARY KEY,
+     domain  TEXT NOT NULL,
+     name    TEXT NOT NULL,
+     ns      TEXT NOT NULL,
+     op      TEXT NOT NULL,
+     at      INTEGER NOT NULL,
+     by_host TEXT NOT NULL,
+     payload TEXT NOT NULL);
+   CREATE INDEX history_by_user ON history (domain, name, ns, id);
+   CREATE TABLE activity (
+     id      INTEGER PRIMARY KEY,
+     domain  TEXT NOT NULL,
+     name    TEXT NOT NULL,
+     at      INTEGER NOT NULL,
+     by_host TEXT NOT NULL,
+     text    TEXT NOT NULL);
+   CREATE INDEX activity_by_user ON activity (domain, name, id);
+   CREATE TABLE applied (
+     msgid TEXT PRIMARY KEY,
+     reply TEXT NOT NULL,
+     at    INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE INDEX applied_by_age ON applied (at);`,
+
+  // store/restore versions, the domain id map, short-lived blobs, and who
+  // (user, not host) made a role change. records and tmp keep rowids: their
+  // rows can be large, which WITHOUT ROWID tables handle badly.
+  `ALTER TABLE history ADD COLUMN executor TEXT;
+   CREATE TABLE records (
+     id      INTEGER PRIMARY KEY,
+     domain  TEXT NOT NULL,
+     name    TEXT NOT NULL,
+     ns      TEXT NOT NULL,
+     rid     TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     at      INTEGER NOT NULL,
+     by_host TEXT NOT NULL,
+     pairs   TEXT NOT NULL,
+     UNIQUE (domain, name, ns, rid, version));
+   CREATE TABLE ids (
+     domain TEXT NOT NULL,
+     id     TEXT NOT NULL,
+     name   TEXT NOT NULL,
+     PRIMARY KEY (domain, id)) WITHOUT ROWID;
+   CREATE TABLE tmp (
+     id         TEXT PRIMARY KEY,
+     data       TEXT NOT NULL,
+     by_host    TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL);
+   CREATE INDEX tmp_by_expiry ON tmp (expires_at);`,
+];

@@ -1,0 +1,95 @@
+/**
+ * A real command table over a real UserStore in the test's directory, and a
+ * `call(line)` that runs a command the way the daemon's dispatcher does:
+ * parse, check access, run a writing handler inside one transaction (with the
+ * applied-id record when a msgid is given), and turn failures into the
+ * classic reply. Only the network is left out.
+ */
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { HostsTable } from '../../lib/config/hosts';
+import { classicCommands } from '../../lib/commands/catalogue';
+import type { CommandSettings, DaemonServices } from '../../lib/commands/context';
+import { Dispatcher } from '../../lib/commands/dispatch';
+import { CommandTable } from '../../lib/commands/table';
+import { createLogger } from '../../lib/log';
+import { UserStore } from '../../lib/store';
+
+export interface Caller {
+  readonly caller?: string;
+  readonly callerRole?: 'library' | 'access';
+  readonly local?: boolean;
+  readonly manager?: boolean;
+  readonly msgid?: string;
+}
+
+export interface FixtureOptions {
+  readonly now?: () => number;
+  readonly settings?: Partial<Pick<CommandSettings, 'resourceDir' | 'tmpLifetimeMs' | 'maxReplyBytes'>>;
+  readonly reinit?: DaemonServices['reinit'];
+}
+
+export interface Fixture {
+  readonly store: UserStore;
+  readonly table: CommandTable;
+  readonly file: string;
+  call(line: string, who?: Caller): Promise<string>;
+}
+
+interface Tap {
+  testdir(): string;
+  teardown(fn: () => void): void;
+}
+
+const testDirs = new WeakMap<Tap, string>();
+
+/** The test's directory: `t.testdir()` empties it on every call, so call it once per test. */
+export function testDirOf(t: Tap): string {
+  let dir = testDirs.get(t);
+  if (dir === undefined) testDirs.set(t, (dir = t.testdir()));
+  return dir;
+}
+
+export function makeFixture(t: Tap, options: FixtureOptions = {}): Fixture {
+  const dir = mkdtempSync(join(testDirOf(t), 'store-'));
+  const file = join(dir, 'data.sqlite');
+  const store = new UserStore(file, { now: options.now });
+  t.teardown(() => store.close());
+  const table = new CommandTable().register(...classicCommands);
+  const settings: CommandSettings = {
+    loadLimit: 2,
+    userLoadLimit: 0,
+    userLoadWindowMs: 30 * 60_000,
+    activeSessions: () => 0,
+    resourceDir: join(dir, 'no-resources-here'),
+    tmpLifetimeMs: 24 * 60 * 60 * 1000,
+    maxReplyBytes: 8 * 1024 * 1024,
+    ...options.settings,
+  };
+  const services: DaemonServices = {
+    hostId: 'lib1',
+    version: 'test',
+    store,
+    hosts: () => new HostsTable([]),
+    ownIds: () => ['lib1'],
+    reply: () => Promise.reject(new Error('no network in this test')),
+    settings,
+    admin: { status: () => ({}), resetRetries: () => [], spool: () => ({}) },
+    reinit: options.reinit ?? (() => 'ok'),
+  };
+  // The daemon's own dispatcher: prefixes, access check, exactly-once, classic replies.
+  const dispatcher = new Dispatcher(table, services, createLogger('error'));
+
+  async function call(line: string, who: Caller = {}): Promise<string> {
+    return dispatcher.run(line, {
+      caller: who.caller ?? 'acc1',
+      callerRole: who.callerRole ?? 'access',
+      local: who.local ?? false,
+      manager: who.manager ?? false,
+      served: 'lib1',
+      msgid: who.msgid,
+    });
+  }
+
+  return { store, table, file, call };
+}

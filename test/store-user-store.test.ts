@@ -1,0 +1,108 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { UserStore, hashPassword, verifyPassword } from '../lib/store';
+import { migrate, openDatabase } from '../lib/store/sqlite';
+import { USER_STORE_SCHEMA } from '../lib/store/user-schema';
+
+const alice = { domain: 'msu', name: 'alice' };
+const audit = { byHost: 'lib1' };
+
+function open(t: { testdir(): string; teardown(fn: () => void): void }, now?: () => number): UserStore {
+  const store = new UserStore(join(t.testdir(), 'data.sqlite'), { now });
+  t.teardown(() => store.close());
+  return store;
+}
+
+t.test('a database made by the first schema step is brought up to date, data kept', async (t) => {
+  const file = join(t.testdir(), 'data.sqlite');
+  const old = openDatabase(file);
+  migrate(old, 'user-store', USER_STORE_SCHEMA.slice(0, 1));
+  old.prepare("INSERT INTO kv VALUES ('msu', 'alice', 'ns', 'a', '1')").run();
+  old.close();
+  const store = new UserStore(file);
+  t.teardown(() => store.close());
+  t.equal(store.db.prepare("SELECT version FROM schema_versions WHERE component = 'user-store'").pluck().get(), USER_STORE_SCHEMA.length);
+  t.same(store.kv.get(alice, 'ns', ['a']), ['1']);
+  t.equal(statSync(file).mode & 0o777, 0o640);
+  store.kv.put(alice, 'ns', [['b', '2']], { byHost: 'lib1', executor: { domain: 'msu', name: 'prof' } });
+  t.equal(store.db.prepare('SELECT executor FROM history').pluck().get(), 'prof:msu');
+});
+
+t.test('kv pages follow key order without gaps or repeats', async (t) => {
+  const store = open(t);
+  store.kv.put(alice, 'ns', ['d', 'a', 'c', 'b', 'e'].map((k) => [k, k.toUpperCase()] as const), audit);
+  store.kv.put({ domain: 'msu', name: 'bob' }, 'ns', [['zz', '1']], audit);
+  store.kv.put(alice, 'other', [['zz', '1']], audit);
+  t.same(store.kv.keysAfter(alice, 'ns', '', 2), ['a', 'b']);
+  t.same(store.kv.keysAfter(alice, 'ns', 'b', 2), ['c', 'd']);
+  t.same(store.kv.keysAfter(alice, 'ns', 'd', 2), ['e']);
+  t.same(store.kv.pairsAfter(alice, 'ns', 'c', 10), [['d', 'D'], ['e', 'E']]);
+});
+
+t.test('history and activity carry the injected clock', async (t) => {
+  let now = 1000;
+  const store = open(t, () => now);
+  store.kv.inc(alice, 'counts', [['n', 2]], audit);
+  now = 2000;
+  store.activity.append(alice, 'acc1', 'hello');
+  t.same(store.db.prepare('SELECT at, op, payload FROM history').all(), [{ at: 1000, op: 'I', payload: 'n=2' }]);
+  t.equal(store.db.prepare('SELECT at FROM activity').pluck().get(), 2000);
+});
+
+t.test('record versions are numbered per record and paged in (rid, version) order', async (t) => {
+  const store = open(t, () => 5000);
+  t.equal(store.records.store(alice, 'c', 'r2', [['a', '1']], audit), 1);
+  t.equal(store.records.store(alice, 'c', 'r1', [['a', '1']], audit), 1);
+  t.equal(store.records.store(alice, 'c', 'r2', [['a', '2']], audit), 2);
+  t.same([...store.records.versions(alice, 'c', 'r2')], [
+    { version: 1, at: 5000, pairs: 'a=1' },
+    { version: 2, at: 5000, pairs: 'a=2' },
+  ]);
+  const page = store.records.rowsAfter(alice, 'c', { rid: 'r1', version: 1 }, 10);
+  t.same(page.map((r) => `${r.rid}/${r.version}`), ['r2/1', 'r2/2']);
+  t.equal(store.db.prepare("SELECT payload FROM history WHERE op = 'S' ORDER BY id").pluck().get(), 'r2:a=1');
+});
+
+t.test('the users table answers existence and swaps auth records only when unchanged', async (t) => {
+  const store = open(t, () => 42);
+  t.equal(store.users.exists(alice), false);
+  t.equal(store.users.create(alice, { type: 'none', arg: '' }), true);
+  t.equal(store.users.create(alice, { type: 'krb5', arg: 'X' }), false);
+  t.same(store.users.auth(alice), { type: 'none', arg: '' });
+  t.equal(store.users.replaceAuth(alice, { type: 'krb5', arg: 'X' }, { type: 'unix', arg: '' }), false);
+  t.equal(store.users.replaceAuth(alice, { type: 'none', arg: '' }, { type: 'unix', arg: '' }), true);
+  t.equal(store.users.setAuth({ domain: 'msu', name: 'nobody' }, { type: 'unix', arg: '' }), false);
+  t.equal(store.db.prepare('SELECT created_at FROM users').pluck().get(), 42);
+});
+
+t.test('tmp entries expire and are purged a bounded batch at a time', async (t) => {
+  let now = 0;
+  const store = open(t, () => now);
+  const ids = Array.from({ length: 40 }, () => store.tmp.put('x', 10, 'acc1'));
+  t.equal(store.tmp.get(ids[0]!), 'x');
+  now = 10;
+  t.equal(store.tmp.get(ids[0]!), undefined);
+  store.tmp.put('y', 10, 'acc1');
+  t.equal(store.db.prepare('SELECT count(*) FROM tmp').pluck().get(), 40 - 16 + 1);
+});
+
+t.test('applied ids: recorded, answered, pruned', async (t) => {
+  const store = open(t);
+  store.transaction(() => store.recordApplied('m1', 'ok'));
+  t.equal(store.appliedReply('m1'), 'ok');
+  t.equal(store.appliedReply('m2'), undefined);
+  t.equal(store.pruneApplied(Date.now() + 1), 1);
+});
+
+t.test('password hashes carry their parameters and verify', async (t) => {
+  const stored = await hashPassword('secret');
+  t.match(stored, /^\$scrypt\$ln=15,r=8,p=1\$[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=$/);
+  t.equal(await verifyPassword('secret', stored), true);
+  t.equal(await verifyPassword(Buffer.from('secret'), stored), true);
+  t.equal(await verifyPassword('Secret', stored), false);
+  t.equal(await verifyPassword('secret', undefined), false, 'unknown users never match');
+  await t.rejects(verifyPassword('secret', 'plain'), { message: 'stored password hash is damaged' });
+  const huge = stored.replace('ln=15', 'ln=30');
+  await t.rejects(verifyPassword('secret', huge), { message: 'stored password hash has unsupported parameters' });
+});
