@@ -1,0 +1,59 @@
+/**
+ * Contents of small static files kept in memory, so that the common case
+ * (icons, stylesheets, small pages) costs no open/read/close per request.
+ *
+ * An entry is valid only for the exact (inode, size, mtime) it was read
+ * with, and those come from FsCache, so a changed file is re-read as soon as
+ * its stat entry expires. Bounded in total bytes; least recently used first out.
+ */
+import { readFile } from 'node:fs/promises';
+import type { FileFacts } from './fs-cache';
+
+/** Larger files are streamed from disk. */
+export const BODY_CACHE_MAX_FILE_BYTES = 256 * 1024;
+/** Total memory the cache may hold. */
+export const BODY_CACHE_MAX_TOTAL_BYTES = 32 * 1024 * 1024;
+
+interface Entry {
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly body: Buffer;
+}
+
+export class BodyCache {
+  readonly #entries = new Map<string, Entry>();
+  #totalBytes = 0;
+
+  /** The file's bytes if it is small enough to cache, else undefined (stream it). */
+  async get(realPath: string, facts: FileFacts): Promise<Buffer | undefined> {
+    if (facts.size > BODY_CACHE_MAX_FILE_BYTES) return undefined;
+    const hit = this.#entries.get(realPath);
+    if (hit !== undefined && hit.ino === facts.ino && hit.size === facts.size && hit.mtimeMs === facts.mtimeMs) {
+      this.#entries.delete(realPath);
+      this.#entries.set(realPath, hit);
+      return hit.body;
+    }
+    const body = await readFile(realPath);
+    // A file rewritten between stat and read does not match its facts: serve it, do not keep it.
+    if (body.length === facts.size) this.#store(realPath, { ino: facts.ino, size: facts.size, mtimeMs: facts.mtimeMs, body });
+    return body;
+  }
+
+  #store(realPath: string, entry: Entry): void {
+    this.#remove(realPath);
+    this.#entries.set(realPath, entry);
+    this.#totalBytes += entry.body.length;
+    for (const oldest of this.#entries.keys()) {
+      if (this.#totalBytes <= BODY_CACHE_MAX_TOTAL_BYTES) break;
+      this.#remove(oldest);
+    }
+  }
+
+  #remove(realPath: string): void {
+    const entry = this.#entries.get(realPath);
+    if (entry === undefined) return;
+    this.#entries.delete(realPath);
+    this.#totalBytes -= entry.body.length;
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * The request processor: one HTTP request from raw target to response.
+ * Stages, in order (issue 4 §2; each stage's rules live in the named module):
+ *
+ *   1. normalise the target: 414, 400, 404 for dot segments   normalize-url.ts
+ *      then the method: anything but GET, HEAD, POST → 405
+ *   2. site-map lookup; a mount URL without its '/' → 302     site-node-table.ts
+ *   3. session from the signed cookie (bad → anonymous)       sessions.ts
+ *   4. authorisation on the node, before any file lookup:     authorize.ts
+ *      anonymous (not XHR) → 302 to login, else → 403
+ *   5. preauth and postauth filters, then a registered        filters.ts, handlers.ts
+ *      handler (longest path) instead of the file search
+ *   6. concrete file search over the pageroots                file-search.ts
+ *      (a directory without '/' → 302), then a listing if on
+ *   7. `.vuh` search over the URL's prefixes                  vuh-search.ts
+ *   8. 404; a handler that throws → 500 (stack for admins only, always logged)
+ *   then trace filters, once the response is done.
+ *
+ * Logs name the normalised path only: query strings may carry secrets.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoncapadError } from '../errors';
+import { isAuthorized } from './authorize';
+import type { BodyCache } from './body-cache';
+import { sendListing } from './directory-listing';
+import { isFilterResult, type FilterRegistry, type FilterStage } from './filters';
+import type { HandlerRegistry } from './handlers';
+import { encodePath, normalizeTarget, withQuery } from './normalize-url';
+import { pageKindOf, type PageLoader } from './page-loader';
+import type { PageResolver } from './page-resolver';
+import type { FoundFile } from './pageroots';
+import { partiesOf } from './permissions';
+import { RequestEnvironment, type EnvServices, type HttpMethod } from './request-env';
+import { sendRedirect, sendStatus } from './responses';
+import { loginRedirect } from './return-url';
+import { ANONYMOUS } from './sessions';
+import type { SiteMap } from './site-map';
+import type { SiteNode } from './site-node-table';
+import { serveStatic } from './static-file';
+
+export interface ProcessorParts {
+  readonly siteMap: SiteMap;
+  readonly filters: FilterRegistry;
+  readonly handlers: HandlerRegistry;
+  readonly pages: PageLoader;
+  readonly bodies: BodyCache;
+  readonly resolver: PageResolver;
+  readonly services: EnvServices;
+  /** Where anonymous visitors are sent to log in. */
+  readonly loginUrl: string;
+}
+
+/** How far a request got, for the error path. */
+interface Progress {
+  url: string;
+  env?: RequestEnvironment;
+  node?: SiteNode;
+}
+
+const ALLOW_HEADER = 'GET, HEAD, POST';
+
+export class RequestProcessor {
+  readonly #parts: ProcessorParts;
+  #requestCount = 0;
+
+  constructor(parts: ProcessorParts) {
+    this.#parts = parts;
+  }
+
+  get requestCount(): number {
+    return this.#requestCount;
+  }
+
+  /** The node:http 'request' listener. Never throws: failures become 500s. */
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const progress: Progress = { url: '(unparsed)' };
+    this.#process(req, res, progress).catch((err: unknown) => this.#fail(err, res, progress));
+  }
+
+  async #process(req: IncomingMessage, res: ServerResponse, progress: Progress): Promise<void> {
+    const { siteMap, services } = this.#parts;
+    const startTime = Date.now();
+    const requestCount = ++this.#requestCount;
+
+    const target = normalizeTarget(req.url ?? '');
+    if (target.kind === 'rejected') return sendStatus(res, target.status);
+    progress.url = target.url;
+    const method = req.method;
+    if (!isAllowedMethod(method)) return sendStatus(res, 405, { Allow: ALLOW_HEADER });
+
+    const resolution = siteMap.resolve(target.url);
+    if (resolution.kind === 'redirect') {
+      return sendRedirect(res, withQuery(encodePath(resolution.node.url), target.query));
+    }
+    const { node, extraUrl } = resolution;
+
+    const { session, setCookie } = services.sessions.read(req.headers.cookie, startTime);
+    if (setCookie !== undefined) res.setHeader('Set-Cookie', setCookie);
+
+    const xhr = req.headers['x-requested-with'] === 'XMLHttpRequest';
+    if (!isAuthorized(siteMap, node, extraUrl, session)) {
+      if (session.userId === null && !xhr) {
+        return sendRedirect(res, loginRedirect(this.#parts.loginUrl, target.url, target.query));
+      }
+      return sendStatus(res, 403);
+    }
+
+    const env = new RequestEnvironment(
+      { method, target, requestCount, startTime, node, extraUrl, session, xhr },
+      services,
+    );
+    progress.env = env;
+    progress.node = node;
+    this.#armTraceFilters(req, res, env);
+    if ((await this.#runFilters('preauth', req, res, env)) === 'return') return;
+    if ((await this.#runFilters('postauth', req, res, env)) === 'return') return;
+
+    const registered = this.#parts.handlers.match(target.url);
+    if (registered !== undefined) {
+      env.target('', registered.pathInfo);
+      await registered.handler(req, res, env);
+      return;
+    }
+
+    const page = await this.#parts.resolver.resolve(node, extraUrl);
+    switch (page.kind) {
+      case 'redirect':
+        return sendRedirect(res, withQuery(encodePath(target.url + '/'), target.query));
+      case 'listing':
+        return sendListing(res, page.dir, target.url);
+      case 'notfound':
+        return sendStatus(res, 404);
+      case 'file':
+        return this.#serveFile(req, res, env, node, page.file, page.pathInfo);
+    }
+  }
+
+  async #serveFile(
+    req: IncomingMessage,
+    res: ServerResponse,
+    env: RequestEnvironment,
+    node: SiteNode,
+    file: FoundFile,
+    pathInfo: string,
+  ): Promise<void> {
+    const kind = pageKindOf(file.path);
+    if (kind === 'static') {
+      const isPublic = isAuthorized(this.#parts.siteMap, node, env.extraUrl, ANONYMOUS);
+      return serveStatic(req, res, file, this.#parts.bodies, isPublic);
+    }
+    env.target(file.path, pathInfo);
+    const handler = this.#parts.pages.load(file);
+    // Dynamic output depends on the session; a page may still choose otherwise.
+    res.setHeader('Cache-Control', 'private, no-cache');
+    await handler(req, res, env);
+  }
+
+  async #runFilters(
+    stage: FilterStage,
+    req: IncomingMessage,
+    res: ServerResponse,
+    env: RequestEnvironment,
+  ): Promise<'continue' | 'return'> {
+    for (const filter of this.#parts.filters.matching(stage, env.url)) {
+      const result: unknown = await filter(req, res, env);
+      if (!isFilterResult(result)) {
+        throw new LoncapadError('LC_ERR_CONFIG', `${stage} filter returned ${String(result)}`);
+      }
+      if (result === 'break') break;
+      if (result === 'return') {
+        if (!res.headersSent) throw new LoncapadError('LC_ERR_CONFIG', `${stage} filter returned 'return' without answering`);
+        return 'return';
+      }
+    }
+    return 'continue';
+  }
+
+  #armTraceFilters(req: IncomingMessage, res: ServerResponse, env: RequestEnvironment): void {
+    const filters = this.#parts.filters.matching('trace', env.url);
+    if (filters.length === 0) return;
+    res.once('close', () => {
+      void (async () => {
+        for (const filter of filters) {
+          try {
+            await filter(req, res, env);
+          } catch (err) {
+            // The response is gone: a trace filter's failure can only be logged.
+            this.#parts.services.log('error', `web trace filter on ${env.url}: ${describe(err)}`);
+          }
+        }
+      })();
+    });
+  }
+
+  #fail(err: unknown, res: ServerResponse, progress: Progress): void {
+    const { log } = this.#parts.services;
+    log('error', `web ${progress.url}: ${describe(err)}`);
+    if (res.headersSent) {
+      // Part of a response is out; the only honest signal left is to cut the connection.
+      res.destroy();
+      return;
+    }
+    for (const name of res.getHeaderNames()) if (name !== 'set-cookie') res.removeHeader(name);
+    const { env, node } = progress;
+    const isAdmin =
+      env !== undefined && node !== undefined && env.userId !== null &&
+      this.#parts.siteMap.isAllowed(node, partiesOf(env.userId), 'admin');
+    const stack = err instanceof Error ? (err.stack ?? String(err)) : String(err);
+    sendStatus(res, 500, {}, isAdmin ? `500 Internal Server Error\n\n${stack}\n` : undefined);
+  }
+}
+
+function isAllowedMethod(method: string | undefined): method is HttpMethod {
+  return method === 'GET' || method === 'HEAD' || method === 'POST';
+}
+
+/** One log line: the stack with its line breaks folded. */
+function describe(err: unknown): string {
+  const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  return text.replace(/\s*\n\s*/g, ' | ');
+}

@@ -1,0 +1,176 @@
+/**
+ * The request environment handed to every page, `.vuh`, registered handler
+ * and filter: the `ad_conn` of the OpenACS design, as a typed object.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { badArgs } from '../errors';
+import type { NormalizedTarget } from './normalize-url';
+import { userParty } from './permissions';
+import type { AuthLevel, Session, SessionManager } from './sessions';
+import type { SiteNode } from './site-node-table';
+
+/** How the web part checks a password; the daemon asks the user's home server. */
+export interface WebAuth {
+  authenticate(user: string, domain: string, password: string): Promise<boolean>;
+}
+
+export type WebLog = (level: 'info' | 'warn' | 'error', msg: string) => void;
+
+export type HttpMethod = 'GET' | 'HEAD' | 'POST';
+
+/** A page module, `.vuh` module or registered handler. It must end the response. */
+export type PageHandler = (req: IncomingMessage, res: ServerResponse, env: RequestEnv) => unknown;
+
+export interface ServerInfo {
+  /** When the web server started (ms since the epoch). */
+  readonly startedAt: number;
+  /** Logged-in sessions seen within the activity window. */
+  activeSessions(): number;
+}
+
+export interface RequestEnv {
+  readonly method: HttpMethod;
+  /** Decoded, normalised path; a trailing '/' is kept. */
+  readonly url: string;
+  /** The path's segments ('/' → []). */
+  readonly urlv: readonly string[];
+  /** Raw query string without '?'. */
+  readonly query: string;
+  /** Absolute path of the page or file being served ('' for registered handlers). */
+  readonly file: string;
+  /** Requests since the server started, this one included. */
+  readonly requestCount: number;
+  /** When processing of this request began (ms since the epoch). */
+  readonly startTime: number;
+  /** 0 for anonymous visitors. */
+  readonly sessionId: number;
+  /** `<user>:<domain>`, or null for anonymous visitors. */
+  readonly userId: string | null;
+  readonly authLevel: AuthLevel;
+  /** One instance per site node, so the package id is the node id. */
+  readonly packageId: number;
+  readonly packageKey: string;
+  /** The mount URL, ending in '/'. */
+  readonly packageUrl: string;
+  /** The URL below the mount, without a leading '/'. */
+  readonly extraUrl: string;
+  /** What a `.vuh` or registered handler did not match: `x` for `dir/index.vuh`, `/x` for `name.vuh`. */
+  readonly pathInfo: string;
+  /** `pathInfo` split into its non-empty segments. */
+  readonly pathInfoSegments: readonly string[];
+  readonly nodeId: number;
+  readonly instanceName: string;
+  /** The request says it came from script (X-Requested-With: XMLHttpRequest). */
+  readonly xhr: boolean;
+  readonly auth: WebAuth;
+  readonly server: ServerInfo;
+  /** The daemon's log. Never pass it passwords or query strings. */
+  readonly log: WebLog;
+  /** Start a new session for an authenticated user: sets the cookie on `res`. */
+  login(res: ServerResponse, user: string, domain: string): void;
+  /** End the current session: revokes it and clears the cookie on `res`. */
+  logout(res: ServerResponse): void;
+}
+
+/** What every environment of one server shares. */
+export interface EnvServices {
+  readonly sessions: SessionManager;
+  readonly auth: WebAuth;
+  readonly log: WebLog;
+  readonly server: ServerInfo;
+}
+
+/** What the processor knows about a request once it is authorised. */
+export interface EnvInit {
+  readonly method: HttpMethod;
+  readonly target: NormalizedTarget;
+  readonly requestCount: number;
+  readonly startTime: number;
+  readonly node: SiteNode;
+  readonly extraUrl: string;
+  readonly session: Session;
+  readonly xhr: boolean;
+}
+
+export class RequestEnvironment implements RequestEnv {
+  readonly method: HttpMethod;
+  readonly url: string;
+  readonly urlv: readonly string[];
+  readonly query: string;
+  readonly requestCount: number;
+  readonly startTime: number;
+  readonly sessionId: number;
+  readonly userId: string | null;
+  readonly authLevel: AuthLevel;
+  readonly packageId: number;
+  readonly packageKey: string;
+  readonly packageUrl: string;
+  readonly extraUrl: string;
+  readonly nodeId: number;
+  readonly instanceName: string;
+  readonly xhr: boolean;
+  file = '';
+  pathInfo = '';
+  pathInfoSegments: readonly string[] = [];
+  readonly #services: EnvServices;
+  /** The session as changed by login/logout within this request (the fields above keep the request's start). */
+  #session: Session;
+
+  constructor(init: EnvInit, services: EnvServices) {
+    const { target, node, session } = init;
+    this.method = init.method;
+    this.url = target.url;
+    this.urlv = target.urlv;
+    this.query = target.query;
+    this.requestCount = init.requestCount;
+    this.startTime = init.startTime;
+    this.sessionId = session.sessionId;
+    this.userId = session.userId;
+    this.authLevel = session.authLevel;
+    this.packageId = node.nodeId;
+    this.nodeId = node.nodeId;
+    this.packageKey = node.packageKey;
+    this.packageUrl = node.url;
+    this.extraUrl = init.extraUrl;
+    this.instanceName = node.instanceName;
+    this.xhr = init.xhr;
+    this.#session = session;
+    this.#services = services;
+  }
+
+  get auth(): WebAuth {
+    return this.#services.auth;
+  }
+
+  get server(): ServerInfo {
+    return this.#services.server;
+  }
+
+  get log(): WebLog {
+    return this.#services.log;
+  }
+
+  /** Point the environment at what is about to run. */
+  target(file: string, pathInfo: string): void {
+    this.file = file;
+    this.pathInfo = pathInfo;
+    this.pathInfoSegments = pathInfo.split('/').filter((s) => s !== '');
+  }
+
+  login(res: ServerResponse, user: string, domain: string): void {
+    const userId = userParty(user, domain);
+    if (userId === undefined) throw badArgs('bad user or domain name');
+    const outcome = this.#services.sessions.login(this.#session, userId, Date.now());
+    this.#session = outcome.session;
+    res.setHeader('Set-Cookie', outcome.setCookie);
+    this.#services.log('info', `web login ${userId} session ${outcome.session.sessionId}`);
+  }
+
+  logout(res: ServerResponse): void {
+    const ended = this.#session;
+    const outcome = this.#services.sessions.logout(ended, Date.now());
+    this.#session = outcome.session;
+    res.setHeader('Set-Cookie', outcome.setCookie);
+    if (ended.userId !== null) this.#services.log('info', `web logout ${ended.userId} session ${ended.sessionId}`);
+  }
+}

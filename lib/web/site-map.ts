@@ -1,0 +1,170 @@
+/**
+ * The site map as operators change it (`loncapad site mount|unmount|list|grant|revoke`)
+ * and as the request processor reads it.
+ *
+ * SQLite is the record; the node and grant tables in memory are the copy that
+ * requests read. Every edit writes SQLite first and then the memory copy, in
+ * the same synchronous call, so a running server serves the new map from the
+ * next request on and a restart loads the same map.
+ */
+import { badArgs, LoncapadError } from '../errors';
+import type { Db } from '../store/sqlite';
+import { normalizePath } from './normalize-url';
+import { prepareWebTables } from './schema';
+import { GrantTable, isAllowed, isParty, isPrivilege, type Privilege } from './permissions';
+import { ROOT_URL, SiteNodeTable, type Resolution, type SiteNode } from './site-node-table';
+
+export interface MountOptions {
+  /** Serve URLs below the node too (default true). */
+  readonly pattern?: boolean;
+  /** Inherit privileges from the enclosing node (default true). */
+  readonly inherit?: boolean;
+  /** Shown to pages as `env.instanceName` (default: the package key). */
+  readonly instanceName?: string;
+}
+
+export interface SiteNodeListing extends SiteNode {
+  readonly grants: readonly { readonly party: string; readonly privilege: Privilege }[];
+}
+
+/** A package key names a directory under `packages/`: no '/', no leading '.'. */
+const PACKAGE_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+interface NodeRow {
+  node_id: number;
+  url: string;
+  package_key: string;
+  instance_name: string;
+  pattern: number;
+  inherit: number;
+}
+
+export class SiteMap {
+  readonly #nodes = new SiteNodeTable();
+  readonly #grants = new GrantTable();
+  readonly #upsertNode;
+  readonly #deleteNode;
+  readonly #clearRootPackage;
+  readonly #insertGrant;
+  readonly #deleteGrant;
+
+  constructor(db: Db) {
+    prepareWebTables(db);
+    this.#upsertNode = db.prepare<[string, string, string, number, number], NodeRow>(
+      `INSERT INTO site_nodes (url, package_key, instance_name, pattern, inherit) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (url) DO UPDATE SET package_key = excluded.package_key, instance_name = excluded.instance_name,
+         pattern = excluded.pattern, inherit = excluded.inherit
+       RETURNING *`,
+    );
+    this.#deleteNode = db.prepare<[number]>('DELETE FROM site_nodes WHERE node_id = ?');
+    this.#clearRootPackage = db.prepare<[string], NodeRow>(
+      `UPDATE site_nodes SET package_key = '' WHERE url = ? RETURNING *`,
+    );
+    this.#insertGrant = db.prepare<[number, string, string]>(
+      'INSERT OR IGNORE INTO site_grants (node_id, party, privilege) VALUES (?, ?, ?)',
+    );
+    this.#deleteGrant = db.prepare<[number, string, string]>(
+      'DELETE FROM site_grants WHERE node_id = ? AND party = ? AND privilege = ?',
+    );
+    for (const row of db.prepare<[], NodeRow>('SELECT * FROM site_nodes').iterate()) this.#nodes.set(nodeFromRow(row));
+    const grantRows = db.prepare<[], { node_id: number; party: string; privilege: Privilege }>(
+      'SELECT node_id, party, privilege FROM site_grants',
+    );
+    for (const row of grantRows.iterate()) this.#grants.add(row.node_id, row.party, row.privilege);
+    if (this.#nodes.get(ROOT_URL) === undefined) throw new LoncapadError('LC_ERR_STORE', 'site_nodes has no root node');
+  }
+
+  /** Mount `packageKey` at `url`, or change what an existing node mounts (its grants stay). */
+  mount(url: string, packageKey: string, options: MountOptions = {}): SiteNode {
+    const nodeUrl = toNodeUrl(url);
+    if (!PACKAGE_KEY_RE.test(packageKey)) throw badArgs(`bad package key: ${packageKey}`);
+    const instanceName = options.instanceName ?? packageKey;
+    const row = this.#upsertNode.get(
+      nodeUrl,
+      packageKey,
+      instanceName,
+      options.pattern === false ? 0 : 1,
+      options.inherit === false ? 0 : 1,
+    );
+    if (row === undefined) throw new Error('upsert returned no row');
+    const node = nodeFromRow(row);
+    this.#nodes.set(node);
+    return node;
+  }
+
+  /**
+   * Remove the node at `url` and its grants. The root cannot go away (it
+   * always matches); unmounting it leaves it serving the global pageroot only.
+   */
+  unmount(url: string): boolean {
+    const nodeUrl = toNodeUrl(url);
+    const node = this.#nodes.get(nodeUrl);
+    if (node === undefined) return false;
+    if (nodeUrl === ROOT_URL) {
+      const row = this.#clearRootPackage.get(ROOT_URL);
+      if (row === undefined) throw new Error('root node row missing');
+      this.#nodes.set(nodeFromRow(row));
+      return true;
+    }
+    this.#deleteNode.run(node.nodeId);
+    this.#nodes.delete(nodeUrl);
+    this.#grants.dropNode(node.nodeId);
+    return true;
+  }
+
+  list(): SiteNodeListing[] {
+    return [...this.#nodes.values()]
+      .sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0))
+      .map((node) => ({ ...node, grants: this.#grants.list(node.nodeId) }));
+  }
+
+  grant(url: string, party: string, privilege: string): void {
+    const { node, priv } = this.#grantArgs(url, party, privilege);
+    this.#insertGrant.run(node.nodeId, party, priv);
+    this.#grants.add(node.nodeId, party, priv);
+  }
+
+  /** Returns whether the grant existed. */
+  revoke(url: string, party: string, privilege: string): boolean {
+    const { node, priv } = this.#grantArgs(url, party, privilege);
+    const removed = this.#deleteGrant.run(node.nodeId, party, priv).changes > 0;
+    this.#grants.remove(node.nodeId, party, priv);
+    return removed;
+  }
+
+  /** The node serving a normalised request URL (see SiteNodeTable.resolve). */
+  resolve(url: string): Resolution {
+    return this.#nodes.resolve(url);
+  }
+
+  isAllowed(node: SiteNode, parties: readonly string[], privilege: Privilege): boolean {
+    return isAllowed(this.#nodes, this.#grants, node, parties, privilege);
+  }
+
+  #grantArgs(url: string, party: string, privilege: string): { node: SiteNode; priv: Privilege } {
+    const nodeUrl = toNodeUrl(url);
+    const node = this.#nodes.get(nodeUrl);
+    if (node === undefined) throw badArgs(`no node mounted at ${nodeUrl}`);
+    if (!isParty(party)) throw badArgs(`bad party: ${party} (public, registered or <user>:<domain>)`);
+    if (!isPrivilege(privilege)) throw badArgs(`bad privilege: ${privilege} (read or admin)`);
+    return { node, priv: privilege };
+  }
+}
+
+/** Mount URLs follow the request rules and always name a directory. */
+export function toNodeUrl(url: string): string {
+  const path = url.startsWith('/') && !url.includes('?') ? normalizePath(url) : undefined;
+  if (path === undefined || path.urlv.some((s) => s.startsWith('.'))) throw badArgs(`bad site URL: ${url}`);
+  return path.url.endsWith('/') ? path.url : path.url + '/';
+}
+
+function nodeFromRow(row: NodeRow): SiteNode {
+  return {
+    nodeId: row.node_id,
+    url: row.url,
+    packageKey: row.package_key,
+    instanceName: row.instance_name,
+    pattern: row.pattern === 1,
+    inherit: row.inherit === 1,
+  };
+}

@@ -1,0 +1,170 @@
+/**
+ * The web part as the daemon sees it: built from options, started and
+ * stopped, with the site map and the handler/filter registries exposed.
+ *
+ * Construction is synchronous and touches only SQLite (tables, site map,
+ * revoked sessions), so the daemon can mount and grant before `start()`.
+ * `start()` reads (or creates) the session key and then listens; after that
+ * the request path does no synchronous file I/O except the first require()
+ * of each page module.
+ */
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { LoncapadError } from '../errors';
+import type { Db } from '../store/sqlite';
+import { ActiveSessions } from './active-sessions';
+import { BodyCache } from './body-cache';
+import { FilterRegistry, type Filter, type FilterStage } from './filters';
+import { FsCache } from './fs-cache';
+import { HandlerRegistry, type HandlerOptions } from './handlers';
+import { close, createWebListener, listen } from './http-server';
+import { PageLoader } from './page-loader';
+import { PageResolver } from './page-resolver';
+import { RequestProcessor } from './processor';
+import type { PageHandler, WebAuth, WebLog } from './request-env';
+import { loadSessionSecret } from './session-secret';
+import { SessionStore } from './session-store';
+import { SessionManager } from './sessions';
+import { SiteMap } from './site-map';
+
+export interface WebServerOptions {
+  /** Address to listen on: the host's own IP. */
+  readonly host: string;
+  /** TCP port; 0 lets the OS choose (read it back from `WebServer.port`). */
+  readonly port: number;
+  /** `SPOOL/data.sqlite`, opened with `openDatabase`; the web tables are created in it. */
+  readonly db: Db;
+  /** Holds the global pageroot `www/` and site packages `packages/<key>/www/`. */
+  readonly siteDir: string;
+  /** Where the session key file lives (`SPOOL/keys`). */
+  readonly keysDir: string;
+  /** loncapad's shipped packages (default: `packages/` next to this module). */
+  readonly packagesDir?: string;
+  readonly auth: WebAuth;
+  readonly log: WebLog;
+  /** Extensions tried for an abstract URL, in order; `vuh` is always tried last. Default `['page.js', 'html']`. */
+  readonly extensionPrecedence?: readonly string[];
+  /** List directories that have no index file. Default false. */
+  readonly directoryListings?: boolean;
+  /** Where anonymous visitors are sent to log in. Default `/login/`. */
+  readonly loginUrl?: string;
+  /** Milliseconds within which a session counts as active for `activeSessions()`. Default 600,000 (10 min). */
+  readonly activeSessionWindowMs?: number;
+  /** Milliseconds a file lookup (stat, realpath, URL → file) is reused; 0 turns caching off. Default 1,000. */
+  readonly fileCacheTtlMs?: number;
+}
+
+export const DEFAULT_EXTENSION_PRECEDENCE: readonly string[] = ['page.js', 'html'];
+export const DEFAULT_LOGIN_URL = '/login/';
+export const DEFAULT_ACTIVE_SESSION_WINDOW_MS = 10 * 60_000;
+export const DEFAULT_FILE_CACHE_TTL_MS = 1_000;
+
+export class WebServer {
+  readonly siteMap: SiteMap;
+  readonly #options: WebServerOptions;
+  readonly #extensions: readonly string[];
+  readonly #loginUrl: string;
+  readonly #filters = new FilterRegistry();
+  readonly #handlers = new HandlerRegistry();
+  readonly #active: ActiveSessions;
+  readonly #sessionStore: SessionStore;
+  #listener: Server | undefined;
+  #processor: RequestProcessor | undefined;
+  #port = 0;
+
+  constructor(options: WebServerOptions) {
+    this.#options = options;
+    this.#extensions = extensionOrder(options.extensionPrecedence ?? DEFAULT_EXTENSION_PRECEDENCE);
+    this.#loginUrl = checkedLoginUrl(options.loginUrl ?? DEFAULT_LOGIN_URL);
+    this.#active = new ActiveSessions(options.activeSessionWindowMs ?? DEFAULT_ACTIVE_SESSION_WINDOW_MS);
+    this.siteMap = new SiteMap(options.db);
+    this.#sessionStore = new SessionStore(options.db, Math.floor(Date.now() / 1000));
+  }
+
+  /** The bound TCP port (0 until started). */
+  get port(): number {
+    return this.#port;
+  }
+
+  /** Requests handled since start. */
+  get requestCount(): number {
+    return this.#processor?.requestCount ?? 0;
+  }
+
+  async start(): Promise<void> {
+    if (this.#listener !== undefined) throw new LoncapadError('LC_ERR_ALREADY_RUNNING', 'web server already started');
+    const o = this.#options;
+    const secret = await loadSessionSecret(o.keysDir);
+    const startedAt = Date.now();
+    const cacheTtlMs = o.fileCacheTtlMs ?? DEFAULT_FILE_CACHE_TTL_MS;
+    const processor = new RequestProcessor({
+      siteMap: this.siteMap,
+      filters: this.#filters,
+      handlers: this.#handlers,
+      pages: new PageLoader(),
+      bodies: new BodyCache(),
+      resolver: new PageResolver(
+        {
+          fs: new FsCache(cacheTtlMs),
+          dirs: { siteDir: o.siteDir, packagesDir: o.packagesDir ?? join(__dirname, 'packages') },
+          extensions: this.#extensions,
+          directoryListings: o.directoryListings ?? false,
+        },
+        cacheTtlMs,
+      ),
+      services: {
+        sessions: new SessionManager(this.#sessionStore, secret, this.#active),
+        auth: o.auth,
+        log: o.log,
+        server: { startedAt, activeSessions: () => this.activeSessions() },
+      },
+      loginUrl: this.#loginUrl,
+    });
+    const listener = createWebListener((req, res) => processor.handle(req, res));
+    const address = await listen(listener, o.host, o.port);
+    this.#listener = listener;
+    this.#processor = processor;
+    this.#port = address.port;
+    o.log('info', `web listening on ${address.address}:${address.port}`);
+  }
+
+  async stop(): Promise<void> {
+    const listener = this.#listener;
+    if (listener === undefined) return;
+    this.#listener = undefined;
+    await close(listener);
+    this.#options.log('info', 'web stopped');
+  }
+
+  /** Serve `path` (and, unless `exact`, the URLs below it) with `handler`. Returns an unregister function. */
+  registerHandler(path: string, handler: PageHandler, options?: HandlerOptions): () => void {
+    return this.#handlers.register(path, handler, options);
+  }
+
+  /** Run `filter` at `stage` on URLs matching `glob` (`*`, `?`). Returns an unregister function. */
+  registerFilter(stage: FilterStage, glob: string, filter: Filter): () => void {
+    return this.#filters.register(stage, glob, filter);
+  }
+
+  /** Logged-in sessions seen within `activeSessionWindowMs`: the classic `userload`. */
+  activeSessions(): number {
+    return this.#active.count(Date.now());
+  }
+}
+
+const EXTENSION_RE = /^[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$/;
+
+/** The configured precedence with `vuh` moved to the end (where it always belongs) and duplicates dropped. */
+function extensionOrder(configured: readonly string[]): string[] {
+  for (const ext of configured) {
+    if (!EXTENSION_RE.test(ext)) throw new LoncapadError('LC_ERR_CONFIG', `bad extension in precedence: ${ext}`);
+  }
+  return [...new Set(configured.filter((ext) => ext !== 'vuh')), 'vuh'];
+}
+
+function checkedLoginUrl(url: string): string {
+  if (!/^\/[\x21-\x7e]*$/.test(url) || url.includes('?')) {
+    throw new LoncapadError('LC_ERR_CONFIG', `bad login URL: ${url}`);
+  }
+  return url;
+}

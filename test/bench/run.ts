@@ -1,0 +1,242 @@
+/**
+ * `npm run bench` (figures, not a test): every loncapad path beside the same
+ * work through a plain baseline, in the same run, with the ratio.
+ *
+ *   network  client → daemon A → daemon B → back (ping, put, get), 1 and 64
+ *            in flight, vs a plain UNIX→TCP relay without crypto (plain-relay.ts)
+ *   dump     a 100,000-key dump while other clients ping: their p99 during it
+ *   spool    durable enqueue with the peer down and 64 concurrent critical
+ *            senders, vs raw better-sqlite3 inserts (WAL, synchronous=FULL,
+ *            64 rows a transaction); replay when the peer returns, vs raw
+ *            batched deletes
+ *   web      see web.ts
+ *
+ * `--json` ends the output with one JSON line holding every figure by name.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { connect, type LoncapadClient } from '../../lib';
+import { makeNetwork, query, type Daemon } from '../helpers/network';
+import { waitFor } from '../helpers/wait';
+import { closedLoop, ratio, type Figures } from './measure';
+
+const JSON_OUT = process.argv.includes('--json');
+const figures: Record<string, number> = {};
+const cleanups: Array<() => unknown> = [];
+const teardown = { teardown: (fn: () => unknown) => void cleanups.push(fn) };
+
+function say(line: string): void {
+  process.stdout.write(line + '\n');
+}
+
+function record(name: string, f: Figures, base?: Figures): void {
+  figures[`${name}.rate`] = f.rate;
+  figures[`${name}.p50_us`] = f.p50Us;
+  figures[`${name}.p99_us`] = f.p99Us;
+  let line = `${name.padEnd(22)} ${String(f.rate).padStart(8)} req/s  p50 ${String(f.p50Us).padStart(6)} µs  p99 ${String(f.p99Us).padStart(6)} µs`;
+  if (base) {
+    figures[`${name}.ratio`] = ratio(f.rate, base.rate);
+    line += `   plain relay ${String(base.rate).padStart(8)} req/s  ratio ${ratio(f.rate, base.rate).toFixed(2)}`;
+  }
+  say(line);
+}
+
+function startChild(args: string[]): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [join(__dirname, 'plain-relay.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    p.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) resolve(p);
+    });
+    p.on('exit', (code) => reject(new Error(`plain relay exited ${code}`)));
+    cleanups.push(() => p.kill());
+  });
+}
+
+async function load(client: LoncapadClient, peer: string, cmd: (i: number) => string, inflight: number, count: number, expect?: (r: string) => boolean) {
+  return closedLoop((i) => client.reply(peer, cmd(i)), { inflight, count, warmup: Math.min(2000, count / 5), ...(expect ? { expect } : {}) });
+}
+
+async function network(a: Daemon): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'lcd-bench-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  await startChild(['server', '127.0.10.5', '15700']);
+  const relayPath = join(dir, 'relay.sock');
+  await startChild(['relay', relayPath, '127.0.10.5', '15700']);
+  const plain = await connect({ socket: relayPath });
+  const lc = await a.client();
+  cleanups.push(() => plain.close(), () => lc.close());
+
+  say('— network: client → A → B → back (plain relay: the same hops, no crypto, no commands)');
+  const ping = (r: string) => r === 'beta';
+  for (const [inflight, count] of [
+    [1, 10_000],
+    [64, 100_000],
+  ] as const) {
+    const base = await load(plain, 'beta', () => 'ping', inflight, count);
+    const f = await load(lc, 'beta', () => 'ping', inflight, count, ping);
+    record(`ping.${inflight}`, f, base);
+  }
+  for (const [inflight, count] of [
+    [1, 5_000],
+    [64, 50_000],
+  ] as const) {
+    const base = await load(plain, 'beta', () => 'ping', inflight, count);
+    record(`put.${inflight}`, await load(lc, 'beta', (i) => `put:d1:amy:bench:k${i % 1000}=v${i}`, inflight, count, (r) => r === 'ok'), base);
+    record(`get.${inflight}`, await load(lc, 'beta', (i) => `get:d1:amy:bench:k${i % 1000}`, inflight, count), base);
+  }
+}
+
+async function dumpWhilePinging(a: Daemon): Promise<void> {
+  say('— dump of 100,000 keys while other clients ping');
+  const writer = await a.client();
+  const keys = 100_000;
+  const perPut = 1000;
+  const puts: Promise<string>[] = [];
+  for (let p = 0; p < keys / perPut; p++) {
+    const pairs = Array.from({ length: perPut }, (_, i) => `key${p * perPut + i}=value${p * perPut + i}`).join('&');
+    puts.push(writer.reply('beta', `put:d1:bulk:big:${pairs}`));
+  }
+  const ok = await Promise.all(puts);
+  if (ok.some((r) => r !== 'ok')) throw new Error('populating the dump failed');
+  const pinger = await a.client();
+  const quiet = await load(pinger, 'beta', () => 'ping', 4, 5_000);
+  let dumping = true;
+  let dumpMs = 0;
+  let dumpBytes = 0;
+  const dump = (async () => {
+    const t0 = Date.now();
+    for (let i = 0; i < 5; i++) dumpBytes = (await writer.reply('beta', 'dump:d1:bulk:big', { timeoutMs: 60_000 })).length;
+    dumpMs = (Date.now() - t0) / 5;
+    dumping = false;
+  })();
+  const lat: number[] = [];
+  const pingWhile = async () => {
+    while (dumping) {
+      const t = process.hrtime.bigint();
+      await pinger.reply('beta', 'ping');
+      lat.push(Number(process.hrtime.bigint() - t) / 1e3);
+    }
+  };
+  await Promise.all([dump, pingWhile(), pingWhile(), pingWhile(), pingWhile()]);
+  lat.sort((x, y) => x - y);
+  const p99 = Math.round(lat[Math.min(lat.length - 1, Math.ceil(lat.length * 0.99) - 1)]!);
+  figures['dump.ms'] = Math.round(dumpMs);
+  figures['dump.bytes'] = dumpBytes;
+  figures['dump.ping_p99_us'] = p99;
+  figures['dump.ping_p99_quiet_us'] = quiet.p99Us;
+  say(`dump 100k keys          ${Math.round(dumpMs)} ms (${(dumpBytes / 1e6).toFixed(1)} MB); pings during it: ${lat.length}, p99 ${p99} µs (quiet p99 ${quiet.p99Us} µs)`);
+  await writer.close();
+  await pinger.close();
+}
+
+/** Raw better-sqlite3: the same rows, WAL + synchronous=FULL, `perTxn` rows a commit. */
+function rawSqlite(n: number, perTxn: number): { enqueue: number; dequeue: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'lcd-bench-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const db = new Database(join(dir, 'raw.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE q (seq INTEGER PRIMARY KEY AUTOINCREMENT, peer TEXT, msgid TEXT UNIQUE, command TEXT, created_at INTEGER)');
+  db.exec('CREATE INDEX q_peer ON q (peer, seq)');
+  const ins = db.prepare('INSERT INTO q (peer, msgid, command, created_at) VALUES (?, ?, ?, ?)');
+  const batch = db.transaction((from: number) => {
+    for (let i = from; i < from + perTxn; i++) ins.run('beta', `m${i}`, `log:d1:amy:${i}`, Date.now());
+  });
+  let t = process.hrtime.bigint();
+  for (let i = 0; i < n; i += perTxn) batch(i);
+  const enqueue = Math.round(n / (Number(process.hrtime.bigint() - t) / 1e9));
+  const sel = db.prepare('SELECT seq FROM q WHERE peer = ? ORDER BY seq LIMIT 256');
+  const del = db.prepare('DELETE FROM q WHERE seq = ?');
+  const take = db.transaction(() => {
+    const rows = sel.all('beta') as Array<{ seq: number }>;
+    for (const r of rows) del.run(r.seq);
+    return rows.length;
+  });
+  t = process.hrtime.bigint();
+  while (take() > 0);
+  const dequeue = Math.round(n / (Number(process.hrtime.bigint() - t) / 1e9));
+  db.close();
+  return { enqueue, dequeue };
+}
+
+async function spool(a: Daemon, startBeta: () => Promise<Daemon>, stopBeta: () => Promise<unknown>): Promise<void> {
+  say('— spool: peer down, 64 concurrent critical senders; then replay when it returns');
+  await stopBeta();
+  const n = 50_000;
+  const senders = await Promise.all(Array.from({ length: 64 }, () => a.client()));
+  // Let the link notice the peer is gone (the first messages would otherwise wait out a connect).
+  await waitFor('beta marked unreachable', async () => (await senders[0]!.critical('beta', 'log:d1:amy:warm')) === 'con_delayed');
+  let next = 0;
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    senders.map(async (c) => {
+      while (next < n) {
+        const i = next++;
+        const r = await c.critical('beta', `log:d1:amy:${i}`);
+        if (r !== 'con_delayed') throw new Error(`critical answered ${r}`);
+      }
+    }),
+  );
+  const enqueue = Math.round(n / (Number(process.hrtime.bigint() - t0) / 1e9));
+  await Promise.all(senders.map((c) => c.close()));
+  const spooled = query<{ n: number }>(join(a.host.spool, 'spool.sqlite'), 'SELECT count(*) AS n FROM queue')[0]!.n;
+  const raw = rawSqlite(n, 64);
+  figures['spool.enqueue_per_s'] = enqueue;
+  figures['spool.enqueue_raw_per_s'] = raw.enqueue;
+  figures['spool.enqueue_ratio'] = ratio(enqueue, raw.enqueue);
+  say(`enqueue (durable)       ${enqueue} msg/s (${spooled} rows)   raw sqlite 64/txn ${raw.enqueue} rows/s  ratio ${ratio(enqueue, raw.enqueue).toFixed(2)}`);
+
+  const logFrom = a.stderr.length;
+  await startBeta();
+  a.proc.kill('SIGUSR1'); // retry now rather than at the backoff ceiling
+  const startLine = await waitFor('replay start', () => a.stderr.slice(logFrom).find((l) => /spool: replaying \d+ message/.test(l)), { timeoutMs: 30_000 });
+  const doneLine = await waitFor('replay done', () => a.stderr.slice(logFrom).find((l) => /spool: replay to beta done/.test(l)), { timeoutMs: 120_000 });
+  const ms = Date.parse(doneLine.split(' ')[0]!) - Date.parse(startLine.split(' ')[0]!);
+  const replayed = Number(/replaying (\d+)/.exec(startLine)![1]);
+  const rate = Math.round(replayed / (Math.max(ms, 1) / 1000));
+  figures['spool.replay_per_s'] = rate;
+  figures['spool.dequeue_raw_per_s'] = raw.dequeue;
+  figures['spool.replay_ratio'] = ratio(rate, raw.dequeue);
+  say(`replay                  ${rate} msg/s (${replayed} in ${ms} ms)   raw sqlite dequeue ${raw.dequeue} rows/s  ratio ${ratio(rate, raw.dequeue).toFixed(2)}`);
+}
+
+async function main(): Promise<void> {
+  const net = await makeNetwork(teardown, [
+    { id: 'alpha', ip: '127.0.10.2' },
+    { id: 'beta', ip: '127.0.10.3' },
+  ]);
+  const quietLogs = ['--log-level', 'info'];
+  const a = await net.start('alpha', quietLogs);
+  let b = await net.start('beta', ['--log-level', 'warn']);
+  await network(a);
+  await dumpWhilePinging(a);
+  await spool(
+    a,
+    async () => (b = await net.start('beta', ['--log-level', 'warn'])),
+    () => b.stop(),
+  );
+  try {
+    const { benchWeb } = (await import('./web')) as { benchWeb: () => Promise<Record<string, number>> };
+    say('— web');
+    const web = await benchWeb();
+    for (const [k, v] of Object.entries(web)) {
+      figures[`web.${k}`] = v;
+      say(`${('web.' + k).padEnd(40)} ${v}`);
+    }
+  } catch (err) {
+    say(`web benchmark unavailable: ${(err as Error).message}`);
+  }
+  if (JSON_OUT) say(JSON.stringify(figures));
+}
+
+main()
+  .catch((err) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack}\n`);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    for (const c of cleanups.reverse()) await c();
+  });

@@ -1,0 +1,54 @@
+import t from 'tap';
+import { encodePath, MAX_TARGET_BYTES, normalizeTarget, withQuery } from '../lib/web/normalize-url';
+
+t.test('paths are decoded and normalised', async (t) => {
+  const cases: [string, string, string[]][] = [
+    ['/', '/', []],
+    ['/a/b', '/a/b', ['a', 'b']],
+    ['/a/b/', '/a/b/', ['a', 'b']],
+    ['//a///b//', '/a/b/', ['a', 'b']],
+    ['/a/./b', '/a/b', ['a', 'b']],
+    ['/a/b/..', '/a/', ['a']],
+    ['/a/b/.', '/a/b/', ['a', 'b']],
+    ['/a/../../../b', '/b', ['b']],
+    ['/..', '/', []],
+    ['/%2e%2e/%2E%2E/etc/passwd', '/etc/passwd', ['etc', 'passwd']],
+    ['/a/%2e/b', '/a/b', ['a', 'b']],
+    ['/caf%C3%A9/x%20y', '/café/x y', ['café', 'x y']],
+    ['http://example.org/a/b?x', '/a/b', ['a', 'b']],
+  ];
+  for (const [raw, url, urlv] of cases) {
+    const r = normalizeTarget(raw);
+    t.same(r, { kind: 'ok', url, urlv, query: r.kind === 'ok' ? r.query : '' }, raw);
+  }
+});
+
+t.test('the query is kept raw', async (t) => {
+  t.same(normalizeTarget('/a?x=%20&y=1'), { kind: 'ok', url: '/a', urlv: ['a'], query: 'x=%20&y=1' });
+  t.same(normalizeTarget('/a?'), { kind: 'ok', url: '/a', urlv: ['a'], query: '' });
+});
+
+t.test('bad requests are 400', async (t) => {
+  for (const raw of ['/a%00b', '/a%0ab', '/a%7Fb', '/%ZZ', '/%C3', '/a%2Fb', '/a%5Cb', 'a/b', '*', '/a?x=\u0001']) {
+    t.same(normalizeTarget(raw), { kind: 'rejected', status: 400 }, raw);
+  }
+});
+
+t.test('long targets are 414, checked before anything else', async (t) => {
+  t.equal(normalizeTarget('/' + 'a'.repeat(MAX_TARGET_BYTES - 1)).kind, 'ok');
+  t.same(normalizeTarget('/' + 'a'.repeat(MAX_TARGET_BYTES)), { kind: 'rejected', status: 414 });
+  t.same(normalizeTarget('/%00' + 'a'.repeat(MAX_TARGET_BYTES)), { kind: 'rejected', status: 414 });
+});
+
+t.test('segments starting with a dot are 404', async (t) => {
+  for (const raw of ['/.env', '/a/.git/config', '/%2eenv', '/a/...', '/.well-known/x']) {
+    t.same(normalizeTarget(raw), { kind: 'rejected', status: 404 }, raw);
+  }
+});
+
+t.test('encodePath and withQuery build Location values', async (t) => {
+  t.equal(encodePath('/café/x y/'), '/caf%C3%A9/x%20y/');
+  t.equal(encodePath('/'), '/');
+  t.equal(withQuery('/a/', ''), '/a/');
+  t.equal(withQuery('/a/', 'x=1&y=2'), '/a/?x=1&y=2');
+});

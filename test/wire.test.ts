@@ -1,0 +1,117 @@
+/**
+ * The pure wire parts fed with bytes: framing (split anywhere, one byte at a
+ * time, oversized, empty), the sealed session (replayed, reordered, forged),
+ * the handshake (both sides' keys checked), and message decoding.
+ */
+import nacl from 'tweetnacl';
+import t from 'tap';
+import {
+  consumeFinish,
+  consumeServerHello,
+  createHello,
+  createServerHello,
+  decodeMessages,
+  encodeFrame,
+  encodeMessage,
+  FrameDecoder,
+  parseHello,
+  SealedSession,
+} from '../lib/wire';
+
+const frames = (...bodies: string[]) => Buffer.concat(bodies.map((b) => encodeFrame(Buffer.from(b))));
+
+t.test('frame decoder', async (t) => {
+  const bytes = frames('one', 'two', 'three');
+  t.same(new FrameDecoder(100).push(bytes).map(String), ['one', 'two', 'three'], 'whole');
+  const d = new FrameDecoder(100);
+  const got: string[] = [];
+  for (const b of bytes) got.push(...d.push(Buffer.from([b])).map(String));
+  t.same(got, ['one', 'two', 'three'], 'one byte at a time');
+  t.equal(d.bufferedBytes, 0);
+  for (let cut = 1; cut < bytes.length; cut++) {
+    const e = new FrameDecoder(100);
+    const parts = [...e.push(bytes.subarray(0, cut)), ...e.push(bytes.subarray(cut))].map(String);
+    if (parts.join() !== 'one,two,three') t.fail(`split at ${cut}: ${parts}`);
+  }
+  t.throws(() => new FrameDecoder(4).push(frames('too long')), { code: 'LC_ERR_FRAME_TOO_LARGE' });
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(1 << 30);
+  t.throws(() => new FrameDecoder(100).push(head), { code: 'LC_ERR_FRAME_TOO_LARGE' }, 'refused at the header, before any body');
+  t.throws(() => new FrameDecoder(100).push(Buffer.alloc(4)), { code: 'LC_ERR_BAD_FRAME' }, 'empty frame');
+});
+
+t.test('sealed session', async (t) => {
+  const k1 = nacl.randomBytes(32);
+  const k2 = nacl.randomBytes(32);
+  const a = new SealedSession(Uint8Array.from(k1), Uint8Array.from(k2));
+  const b = new SealedSession(Uint8Array.from(k2), Uint8Array.from(k1));
+  const m1 = a.seal(Buffer.from('first'));
+  const m2 = a.seal(Buffer.from('second'));
+  t.equal(Buffer.from(b.open(m1)).toString(), 'first');
+  t.throws(() => b.open(m1), { code: 'LC_ERR_DECRYPT' }, 'replayed');
+  const c = new SealedSession(Uint8Array.from(k2), Uint8Array.from(k1));
+  t.throws(() => c.open(m2), { code: 'LC_ERR_DECRYPT' }, 'reordered');
+  const d = new SealedSession(Uint8Array.from(k2), Uint8Array.from(k1));
+  const forged = Uint8Array.from(m1);
+  forged[5]! ^= 0x40;
+  t.throws(() => d.open(forged), { code: 'LC_ERR_DECRYPT' }, 'forged');
+  t.equal(Buffer.from(d.open(m1)).toString(), 'first', 'a failed open does not advance the counter');
+  t.not(Buffer.from(a.seal(Buffer.from('x'))).toString('hex'), Buffer.from(b.seal(Buffer.from('x'))).toString('hex'), 'each direction has its own key');
+});
+
+t.test('handshake', async (t) => {
+  const i = nacl.box.keyPair();
+  const r = nacl.box.keyPair();
+  const init = createHello('alpha', 'beta');
+  const hello = parseHello(init.hello);
+  t.equal(hello.initiatorId, 'alpha');
+  t.equal(hello.targetId, 'beta');
+  const resp = createServerHello(hello, 'beta', r, i.publicKey);
+  const est = consumeServerHello(resp.serverHello, init, i, r.publicKey);
+  const fin = consumeFinish(est.finish, resp);
+  t.equal(est.version, 1);
+  t.equal(fin.version, 1);
+  const msg = est.session.seal(Buffer.from('q 1 ping'));
+  t.equal(Buffer.from(fin.session.open(msg)).toString(), 'q 1 ping', 'initiator → responder');
+  t.equal(Buffer.from(est.session.open(fin.session.seal(Buffer.from('r 1 beta')))).toString(), 'r 1 beta', 'responder → initiator');
+
+  const init2 = createHello('alpha', 'beta');
+  const wrongResponder = createServerHello(parseHello(init2.hello), 'beta', nacl.box.keyPair(), i.publicKey);
+  t.throws(() => consumeServerHello(wrongResponder.serverHello, init2, i, r.publicKey), { code: 'LC_ERR_HANDSHAKE' }, 'responder without the listed key');
+
+  const init3 = createHello('alpha', 'beta');
+  const resp3 = createServerHello(parseHello(init3.hello), 'beta', r, i.publicKey);
+  const impostor = nacl.box.keyPair();
+  t.throws(() => consumeServerHello(resp3.serverHello, init3, impostor, r.publicKey), { code: 'LC_ERR_HANDSHAKE' });
+
+  const init4 = createHello('alpha', 'beta');
+  const resp4 = createServerHello(parseHello(init4.hello), 'beta', r, i.publicKey);
+  t.throws(() => consumeFinish(Buffer.alloc(48), resp4), { code: 'LC_ERR_HANDSHAKE' }, 'initiator without the listed key');
+
+  const init5 = createHello('alpha', 'gamma');
+  const resp5 = createServerHello(parseHello(init5.hello), 'beta', r, i.publicKey);
+  t.throws(() => consumeServerHello(resp5.serverHello, init5, i, r.publicKey), /responder is beta, wanted gamma/);
+
+  const future = Buffer.from(init.hello);
+  future[4] = 7;
+  future[5] = 9;
+  t.throws(() => createServerHello(parseHello(future), 'beta', r, i.publicKey), /no common protocol version/);
+  t.throws(() => parseHello(Buffer.from('nope')), { code: 'LC_ERR_HANDSHAKE' });
+  t.throws(() => parseHello(init.hello.subarray(0, 20)), /truncated/);
+});
+
+t.test('messages', async (t) => {
+  const ms = [
+    { kind: 'q', id: 1, command: 'put:d:u:ns:a=1' },
+    { kind: 'c', id: 2, msgid: 'm-1', command: 'log:d:u:x y' },
+    { kind: 'r', id: 3, reply: '' },
+    { kind: 'r', id: 4, reply: 'a b c' },
+    { kind: 'k', id: 5 },
+    { kind: 'K', id: 5 },
+  ] as const;
+  const text = ms.map(encodeMessage).join('\n');
+  t.same(decodeMessages(Buffer.from(text)), ms);
+  for (const bad of ['', 'x 1 ping', 'q one ping', 'q 1', 'c 1 only-an-id', 'k 1 extra', 'q 12345678901234567 ping']) {
+    t.throws(() => decodeMessages(Buffer.from(bad)), { code: 'LC_ERR_BAD_FRAME' }, JSON.stringify(bad));
+  }
+});
