@@ -18,6 +18,7 @@ import { classicCommands } from './commands/catalogue';
 import {
   HostsTable,
   loadConfig,
+  keysDir,
   loadOrCreateKeys,
   publicKeyBase64,
   readHostsTable,
@@ -32,6 +33,8 @@ import { acquirePidLock } from './pid-lock';
 import { Router } from './router';
 import { Outbox, runSpoolOp, Spool } from './spool';
 import { UserStore } from './store/user-store';
+import { runSiteOp, WebServer } from './web';
+import { networkAuth } from './web-auth';
 import type { StaticKeys } from './wire';
 
 const VERSION: string = (require('../../package.json') as { version: string }).version;
@@ -42,11 +45,15 @@ const SHUTDOWN_GRACE_MS = 5_000;
 const HOUSEKEEPING_INTERVAL_MS = 60_000;
 /** Applied ids are kept this much longer than a spooled message can live. */
 const APPLIED_ID_MARGIN_MS = 86_400_000;
+/** Sessions seen within this window count towards `userload` (classic: 30 minutes). */
+const USER_LOAD_WINDOW_MS = 30 * 60_000;
 
 export interface DaemonStatus {
   readonly hostId: string;
   readonly ip: string;
   readonly port: number;
+  /** The web processor's port, or null without one. */
+  readonly httpPort: number | null;
   readonly pid: number;
   readonly version: string;
   readonly uptimeMs: number;
@@ -82,6 +89,7 @@ export class Daemon {
   readonly #inFlight = new InFlight();
   readonly #mux: MuxSocketServer;
   readonly #classic: ClassicSockets;
+  readonly #web: WebServer | undefined;
   #housekeeping: NodeJS.Timeout | undefined;
   #titleTimer: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
@@ -170,6 +178,23 @@ export class Daemon {
     });
     this.#mux = new MuxSocketServer(join(config.spool, 'loncapad.sock'), this.#router.route, this.#inFlight, log);
     this.#classic = new ClassicSockets(join(config.spool, 'sock'), this.#router.route, this.#inFlight, log);
+    if (config.httpPort > 0) {
+      const transport = {
+        reply: (peer: string, command: string, opts?: { timeoutMs?: number }) =>
+          this.#router.route(peer, command, { critical: false, timeoutMs: opts?.timeoutMs ?? 0 }),
+        critical: (peer: string, command: string) => this.#router.route(peer, command, { critical: true, timeoutMs: 0 }),
+      };
+      this.#web = new WebServer({
+        host: this.#self.ip,
+        port: config.httpPort,
+        db: this.store.db,
+        siteDir: config.site,
+        keysDir: keysDir(config.spool),
+        auth: networkAuth(transport, () => this.#hosts),
+        log: (level, msg) => log[level](`web: ${msg}`),
+        activeSessionWindowMs: USER_LOAD_WINDOW_MS,
+      });
+    }
   }
 
   get hostId(): string {
@@ -184,6 +209,7 @@ export class Daemon {
     await this.#listener.listen();
     await this.#mux.listen();
     await this.#classic.sync(this.#hosts.all().map((h) => h.id));
+    await this.#web?.start();
     for (const peer of this.spool.peersWithBacklog()) this.#peers.get(peer)?.demand();
     this.#housekeeping = setInterval(() => this.#expiredHousekeeping(), HOUSEKEEPING_INTERVAL_MS);
     this.#housekeeping.unref();
@@ -191,7 +217,8 @@ export class Daemon {
     this.#titleTimer.unref();
     this.#updateTitle();
     this.log.info(
-      `loncapad ${VERSION} ready: ${this.#self.id} on ${this.#self.ip}:${this.#config.port}, ` +
+      `loncapad ${VERSION} ready: ${this.#self.id} on ${this.#self.ip}:${this.#config.port}` +
+        (this.#web ? `, http ${this.#self.ip}:${this.#web.port}, ` : ', no web server, ') +
         `${this.#hosts.all().length} host(s), ${this.spool.totalDepth()} spooled message(s)`,
     );
   }
@@ -253,6 +280,7 @@ export class Daemon {
     this.#listener.stopAccepting();
     await this.#mux.close();
     await this.#classic.close();
+    await this.#web?.stop();
     // In-flight critical messages fail over to the spool; others answer con_lost.
     this.#peers.closeAll();
     let grace: NodeJS.Timeout | undefined;
@@ -282,6 +310,7 @@ export class Daemon {
       hostId: this.#self.id,
       ip: this.#self.ip,
       port: this.#config.port,
+      httpPort: this.#web ? this.#web.port : null,
       pid: process.pid,
       version: VERSION,
       uptimeMs: Date.now() - this.#startedAt,
@@ -326,8 +355,8 @@ export class Daemon {
         get userLoadLimit() {
           return config().userLoadLimit;
         },
-        userLoadWindowMs: 30 * 60_000,
-        activeSessions: () => 0,
+        userLoadWindowMs: USER_LOAD_WINDOW_MS,
+        activeSessions: () => this.#web?.activeSessions() ?? 0,
         resourceDir: join(this.#config.spool, 'res'),
         get tmpLifetimeMs() {
           return config().tmpLifetimeMs;
@@ -347,6 +376,10 @@ export class Daemon {
             this.#outbox.linkUp(peer);
           }
           return result;
+        },
+        site: (op, args) => {
+          if (!this.#web) throw new LoncapadError('LC_ERR_BAD_ARGS', 'no web server (started with --http-port 0)');
+          return runSiteOp(this.#web.siteMap, op, args);
         },
       },
     };

@@ -72,6 +72,17 @@ t.test('two daemons', async (t) => {
     t.equal(await a.call('beta', 'log:d1:amy:submitted%20hw1'), 'ok');
   });
 
+  t.test('a large reply arrives whole (sent in fragments)', async (t) => {
+    const big = 'x'.repeat(300_000) + '%F0%9F%98%80';
+    t.equal(await a.call('beta', `put:d1:amy:big:v=${big}`), 'ok');
+    const c = await a.client();
+    const [got, ping] = await Promise.all([c.reply('beta', 'get:d1:amy:big:v'), c.reply('beta', 'ping')]);
+    await c.close();
+    t.equal(got.length, big.length);
+    t.equal(got, big);
+    t.equal(ping, 'beta');
+  });
+
   t.test('many requests in flight on one connection', async (t) => {
     const c = await a.client();
     const n = 500;

@@ -14,6 +14,7 @@ import {
   encodeFrame,
   encodeMessage,
   FrameDecoder,
+  fragmentReply,
   parseHello,
   SealedSession,
 } from '../lib/wire';
@@ -114,4 +115,13 @@ t.test('messages', async (t) => {
   for (const bad of ['', 'x 1 ping', 'q one ping', 'q 1', 'c 1 only-an-id', 'k 1 extra', 'q 12345678901234567 ping']) {
     t.throws(() => decodeMessages(Buffer.from(bad)), { code: 'LC_ERR_BAD_FRAME' }, JSON.stringify(bad));
   }
+});
+
+t.test('large replies travel in fragments', async (t) => {
+  t.same(fragmentReply(7, 'short', 10), ['r 7 short']);
+  t.same(fragmentReply(7, 'abcdefghij' + 'k', 4), ['p 7 abcd', 'p 7 efgh', 'r 7 ijk']);
+  const emoji = 'ab\u{1F600}cd'; // a surrogate pair at chars 2-3
+  const parts = fragmentReply(1, emoji, 3).map((l) => decodeMessages(Buffer.from(l))[0] as { reply: string });
+  t.same(parts.map((p) => p.reply), ['ab', '\u{1F600}c', 'd'], 'the pair is never split');
+  t.equal(parts.map((p) => p.reply).join(''), emoji);
 });

@@ -4,11 +4,14 @@
  * configuration, 2 the daemon could not be reached.
  */
 import yargs from 'yargs';
+import { LoncapadError } from '../errors';
 import { callCommand } from './commands/call';
 import { keygenCommand } from './commands/keygen';
 import { spoolCommand } from './commands/spool';
 import { startCommand } from './commands/start';
 import { statusCommand } from './commands/status';
+import { siteCommand } from './commands/site';
+import { userCommand } from './commands/user';
 export { reportError } from './output';
 
 export async function main(argv: readonly string[]): Promise<void> {
@@ -20,14 +23,16 @@ export async function main(argv: readonly string[]): Promise<void> {
     .command(callCommand)
     .command(statusCommand)
     .command(spoolCommand)
+    .command(userCommand)
+    .command(siteCommand)
     .demandCommand(1, 'name a command (loncapad --help lists them)')
     .strict()
     .fail((msg, err, y) => {
       if (err) throw err; // reported once, by the caller (bin/loncapad)
-      else {
-        process.stderr.write(`${y.help()}\n\nloncapad: ${msg}\n`);
-        process.exitCode = 1;
-      }
+      // Throw, not just set the exit code: yargs would otherwise go on and run
+      // the command's handler without its required arguments.
+      process.stderr.write(`${y.help()}\n\n`);
+      throw new LoncapadError('LC_ERR_BAD_ARGS', msg);
     })
     .help()
     .parseAsync();

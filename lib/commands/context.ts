@@ -61,4 +61,6 @@ export interface AdminServices {
   status(): unknown;
   resetRetries(peer: string | undefined): string[];
   spool(op: string, args: string[]): unknown;
+  /** Site map operations (mount, unmount, list, grant, revoke) on the running web server. */
+  site(op: string, args: readonly unknown[]): unknown;
 }

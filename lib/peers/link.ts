@@ -83,6 +83,9 @@ interface Request {
   done: boolean;
 }
 
+/** A reassembled reply may not grow past this (a frame's worth). */
+const MAX_REPLY_CHARS = MAX_FRAME_BYTES;
+
 /** Log the first connect failure and every Nth; the rest go to debug. */
 const REPORT_EVERY_NTH_FAILURE = 20;
 
@@ -121,6 +124,8 @@ export class PeerLink extends EventEmitter {
   #closed = false;
 
   readonly #pending = new Map<number, Request>();
+  /** Fragments of large replies received so far, by request id. */
+  readonly #partial = new Map<number, { parts: string[]; chars: number }>();
   #waiting: Request[] = [];
   #nextId = 1;
 
@@ -272,13 +277,22 @@ export class PeerLink extends EventEmitter {
   #onMessages(messages: Message[]): void {
     const now = performance.now();
     for (const m of messages) {
-      if (m.kind === 'r') {
+      if (m.kind === 'p') {
+        const got = this.#partial.get(m.id) ?? { parts: [], chars: 0 };
+        got.parts.push(m.reply);
+        got.chars += m.reply.length;
+        if (got.chars > MAX_REPLY_CHARS) throw new LoncapadError('LC_ERR_FRAME_TOO_LARGE', `reply ${m.id} exceeds ${MAX_REPLY_CHARS} characters`);
+        this.#partial.set(m.id, got);
+      } else if (m.kind === 'r') {
+        const got = this.#partial.get(m.id);
+        if (got) this.#partial.delete(m.id);
         const req = this.#pending.get(m.id);
         if (!req) continue; // its deadline passed; the reply is late
         this.#pending.delete(m.id);
+        const reply = got ? got.parts.join('') + m.reply : m.reply;
         this.rttMs = this.rttMs === undefined ? now - req.sentAt : this.rttMs * 0.9 + (now - req.sentAt) * 0.1;
         this.#settle(req);
-        req.resolve(m.reply);
+        req.resolve(reply);
       } else if (m.kind === 'K') {
         if (this.#pingSentAt !== undefined) this.rttMs = now - this.#pingSentAt;
         this.#pingSentAt = undefined;
@@ -297,6 +311,7 @@ export class PeerLink extends EventEmitter {
     this.#session = undefined;
     this.#decoder = undefined;
     this.#init = undefined;
+    this.#partial.clear();
     this.#clearTick();
     // Requests in flight may or may not have run: fail them (critical ones are
     // spooled by their owner and deduplicated by msgid on replay).

@@ -138,7 +138,6 @@ class InboundSession {
   /** Requests decoded but not yet run (more than one turn's worth arrived). */
   #queue: Array<{ readonly id: number; readonly command: string; readonly msgid: string | undefined }> = [];
   #draining: NodeJS.Immediate | undefined;
-  #outstanding = 0;
 
   constructor(sock: Socket, ip: string, o: ListenerOptions, onGone: () => void) {
     this.#sock = sock;
@@ -253,14 +252,11 @@ class InboundSession {
 
   #reply(id: number, reply: string | Promise<string>): void {
     if (typeof reply === 'string') {
-      this.#writer!.push(encodeMessage({ kind: 'r', id, reply }));
+      this.#writer!.pushReply(id, reply);
       return;
     }
-    this.#outstanding++;
-    reply.then(
-      (line) => this.#writer?.push(encodeMessage({ kind: 'r', id, reply: line })),
-      (err: Error) => this.#writer?.push(encodeMessage({ kind: 'r', id, reply: 'error:' + err.message })),
-    ).finally(() => this.#outstanding--);
+    // Handlers' promises answer in the classic vocabulary and do not reject.
+    void reply.then((line) => this.#writer?.pushReply(id, line));
   }
 
   #refuse(why: string): void {

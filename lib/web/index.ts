@@ -15,6 +15,7 @@ export type { RequestEnv, PageHandler, WebAuth, WebLog, ServerInfo, HttpMethod }
 export type { AuthLevel } from './sessions';
 export type { Filter, FilterResult, FilterStage } from './filters';
 export type { HandlerOptions } from './handlers';
+export { runSiteOp } from './site-ops';
 export { readFormBody, type FormBody } from './form-body';
 export { escapeHtml } from './html';
 export { safeReturnUrl } from './return-url';

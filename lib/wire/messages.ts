@@ -7,6 +7,8 @@
  *   q <id> <command>            request, reply wanted
  *   c <id> <msgid> <command>    critical request (exactly-once by msgid)
  *   r <id> <reply>              reply to request <id>
+ *   p <id> <fragment>           the first pieces of a large reply; the `r`
+ *                               with the same id carries the last piece
  *   k <n>                       keep-alive ping;  K <n>  its answer
  */
 import { LoncapadError } from '../errors';
@@ -14,7 +16,7 @@ import { LoncapadError } from '../errors';
 export type Message =
   | { readonly kind: 'q'; readonly id: number; readonly command: string }
   | { readonly kind: 'c'; readonly id: number; readonly msgid: string; readonly command: string }
-  | { readonly kind: 'r'; readonly id: number; readonly reply: string }
+  | { readonly kind: 'r' | 'p'; readonly id: number; readonly reply: string }
   | { readonly kind: 'k' | 'K'; readonly id: number };
 
 export function encodeMessage(m: Message): string {
@@ -24,7 +26,8 @@ export function encodeMessage(m: Message): string {
     case 'c':
       return `c ${m.id} ${m.msgid} ${m.command}`;
     case 'r':
-      return `r ${m.id} ${m.reply}`;
+    case 'p':
+      return `${m.kind} ${m.id} ${m.reply}`;
     case 'k':
     case 'K':
       return `${m.kind} ${m.id}`;
@@ -66,6 +69,7 @@ export function decodeMessages(plain: Uint8Array): Message[] {
         break;
       }
       case 'r':
+      case 'p':
         out.push({ kind, id, reply: sp < 0 ? '' : line.slice(sp + 1) });
         break;
       case 'k':
@@ -77,5 +81,24 @@ export function decodeMessages(plain: Uint8Array): Message[] {
         bad('unknown message kind');
     }
   }
+  return out;
+}
+
+/**
+ * Split a reply into `p` fragments and a final `r`, each at most
+ * `maxChars` long, never between the two halves of a surrogate pair.
+ */
+export function fragmentReply(id: number, reply: string, maxChars: number): string[] {
+  if (reply.length <= maxChars) return [encodeMessage({ kind: 'r', id, reply })];
+  const out: string[] = [];
+  let start = 0;
+  while (reply.length - start > maxChars) {
+    let end = start + maxChars;
+    const c = reply.charCodeAt(end - 1);
+    if (c >= 0xd800 && c <= 0xdbff) end--; // keep the pair together
+    out.push(encodeMessage({ kind: 'p', id, reply: reply.slice(start, end) }));
+    start = end;
+  }
+  out.push(encodeMessage({ kind: 'r', id, reply: reply.slice(start) }));
   return out;
 }

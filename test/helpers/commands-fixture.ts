@@ -74,7 +74,7 @@ export function makeFixture(t: Tap, options: FixtureOptions = {}): Fixture {
     ownIds: () => ['lib1'],
     reply: () => Promise.reject(new Error('no network in this test')),
     settings,
-    admin: { status: () => ({}), resetRetries: () => [], spool: () => ({}) },
+    admin: { status: () => ({}), resetRetries: () => [], spool: () => ({}), site: () => ({}) },
     reinit: options.reinit ?? (() => 'ok'),
   };
   // The daemon's own dispatcher: prefixes, access check, exactly-once, classic replies.

@@ -34,11 +34,12 @@ export async function startFaultProxy(opts: {
     down.on('data', (b: Buffer) => up.write(b));
     // Upstream → sender: the first frame is the handshake; anything after it is a reply.
     let seen = 0;
+    let head = Buffer.alloc(0);
     let handshakeEnd = Infinity;
     up.on('data', (b: Buffer) => {
-      if (handshakeEnd === Infinity && seen + b.length >= 4) {
-        const head = Buffer.concat([Buffer.alloc(0), b]).subarray(0, 4);
-        if (seen === 0) handshakeEnd = 4 + head.readUInt32BE(0);
+      if (handshakeEnd === Infinity) {
+        head = Buffer.concat([head, b]);
+        if (head.length >= 4) handshakeEnd = 4 + head.readUInt32BE(0);
       }
       seen += b.length;
       if (armed && seen > handshakeEnd) {
