@@ -17,6 +17,8 @@ export interface Logger {
   warn(msg: string): void;
   error(msg: string): void;
   flush(): void;
+  /** Is `level` logged? Check before building an expensive line. */
+  enabled(level: LogLevel): boolean;
 }
 
 export function createLogger(level: LogLevel, write: (text: string) => void = (t) => process.stderr.write(t)): Logger {
@@ -38,7 +40,7 @@ export function createLogger(level: LogLevel, write: (text: string) => void = (t
           lines.push(`${new Date().toISOString()} ${lvl} ${msg}\n`);
           scheduled ??= setImmediate(flush);
         };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), flush };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), flush, enabled: (lvl) => RANK[lvl] >= min };
 }
 
 /** Longest command text we put in a log line. */

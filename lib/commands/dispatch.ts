@@ -73,7 +73,7 @@ export class Dispatcher {
       this.#log.warn(`refused ${spec.name} from ${inv.caller}: not allowed for this caller`);
       return 'refused';
     }
-    this.#log.debug(`run ${redactCommand(rest, spec.secret)} for ${inv.caller}`);
+    if (this.#log.enabled('debug')) this.#log.debug(`run ${redactCommand(rest, spec.secret)} for ${inv.caller}`);
     return inv.msgid === undefined ? this.#call(spec, args, ctx) : this.#callOnce(spec, args, ctx, inv.msgid);
   }
 
@@ -84,12 +84,18 @@ export class Dispatcher {
    */
   runBatch(items: readonly BatchItem[]): Array<string | Promise<string>> {
     const store = this.#services.store;
+    // Read-only batches (pings, gets) need no transaction at all.
+    if (!items.some((i) => this.#writes(i.line))) return items.map((i) => this.run(i.line, i.inv));
     try {
       return store.transaction(() => items.map((i) => this.run(i.line, i.inv)));
     } catch (err) {
       this.#log.error(`store commit failed: ${(err as Error).message}`);
       return items.map(() => toClassicReply(new LoncapadError('LC_ERR_STORE', 'store commit failed')));
     }
+  }
+
+  #writes(line: string): boolean {
+    return this.table.get(CommandTable.wordOf(splitPrefixes(line).rest))?.writes ?? false;
   }
 
   #call(spec: CommandSpec, args: string[], ctx: CommandContext): string | Promise<string> {

@@ -12,9 +12,9 @@
  *   Spooling is committed before the answer; a failed commit answers
  *   `con_failed`. Secret-bearing commands are never spooled: `con_lost`.
  */
-import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log';
 import { redactCommand } from '../log';
+import { createMsgidSource } from './msgid';
 import { Replayer, type Courier } from './replay';
 import type { Spool } from './spool';
 
@@ -35,6 +35,7 @@ export interface OutboxOptions {
 export class Outbox {
   readonly #o: OutboxOptions;
   readonly #replayers = new Map<string, Replayer>();
+  readonly #nextMsgid = createMsgidSource();
 
   constructor(options: OutboxOptions) {
     this.#o = options;
@@ -46,7 +47,7 @@ export class Outbox {
     const link = this.#o.link(peer);
     if (!link) return 'no_such_host';
     const secret = this.#o.isSecret(command);
-    const msgid = randomUUID();
+    const msgid = this.#nextMsgid();
     const createdAt = Date.now();
     if (!secret && this.#o.spool.depth(peer) > 0) return this.#spoolBehindBacklog(peer, link, msgid, command, createdAt, timeoutMs);
     if (link.state === 'backoff' || link.state === 'dead') {

@@ -6,11 +6,11 @@
  */
 import { escape, unescape } from '../client/escape';
 import type { Audit, HistoryLog } from './audit';
-import type { Db } from './sqlite';
+import { type Db, type TransactionRunner, transactionRunner } from './sqlite';
 import { joinPairs, type Pair, type UserRef } from './types';
 
 export class KvTable {
-  readonly #db: Db;
+  readonly #transaction: TransactionRunner;
   readonly #history: HistoryLog;
   readonly #put;
   readonly #get;
@@ -19,7 +19,7 @@ export class KvTable {
   readonly #pairsAfter;
 
   constructor(db: Db, history: HistoryLog) {
-    this.#db = db;
+    this.#transaction = transactionRunner(db);
     this.#history = history;
     this.#put = db.prepare('INSERT OR REPLACE INTO kv (domain, name, ns, key, value) VALUES (?, ?, ?, ?, ?)');
     this.#get = db.prepare('SELECT value FROM kv WHERE domain = ? AND name = ? AND ns = ? AND key = ?').pluck();
@@ -33,20 +33,20 @@ export class KvTable {
   }
 
   put(user: UserRef, ns: string, pairs: readonly Pair[], audit: Audit): void {
-    this.#db.transaction(() => {
+    this.#transaction(() => {
       for (const [k, v] of pairs) this.#put.run(user.domain, user.name, ns, k, v);
       this.#history.add(user, ns, 'P', audit, joinPairs(pairs));
-    })();
+    });
   }
 
   /** Put only if none of the keys exists; answers the first existing key instead. */
   newPut(user: UserRef, ns: string, pairs: readonly Pair[], audit: Audit): string | undefined {
-    return this.#db.transaction(() => {
+    return this.#transaction(() => {
       const taken = pairs.find(([k]) => this.getOne(user, ns, k) !== undefined);
       if (taken) return taken[0];
       this.put(user, ns, pairs, audit);
       return undefined;
-    })();
+    });
   }
 
   /** Values in the order asked; a missing key answers the empty string. */
@@ -59,10 +59,10 @@ export class KvTable {
   }
 
   del(user: UserRef, ns: string, keys: readonly string[], audit: Audit): void {
-    this.#db.transaction(() => {
+    this.#transaction(() => {
       for (const k of keys) this.#del.run(user.domain, user.name, ns, k);
       this.#history.add(user, ns, 'D', audit, keys.join('&'));
-    })();
+    });
   }
 
   /**
@@ -70,13 +70,13 @@ export class KvTable {
    * non-numeric value counts as 0, as Perl's `+=` did in classic lond.
    */
   inc(user: UserRef, ns: string, deltas: ReadonlyArray<readonly [string, number]>, audit: Audit): void {
-    this.#db.transaction(() => {
+    this.#transaction(() => {
       for (const [k, by] of deltas) {
         const old = Number(unescape(this.getOne(user, ns, k) ?? '0'));
         this.#put.run(user.domain, user.name, ns, k, escape(String((Number.isFinite(old) ? old : 0) + by)));
       }
       this.#history.add(user, ns, 'I', audit, deltas.map(([k, by]) => `${k}=${escape(String(by))}`).join('&'));
-    })();
+    });
   }
 
   /** Up to `limit` keys after `after` in key order (keyset paging: each page is one index range). */

@@ -5,7 +5,7 @@
  * writers to one record each get their own version.
  */
 import type { Audit, HistoryLog } from './audit';
-import type { Db } from './sqlite';
+import { type Db, type TransactionRunner, transactionRunner } from './sqlite';
 import { joinPairs, type Clock, type Pair, type UserRef } from './types';
 
 export interface RecordVersion {
@@ -21,7 +21,7 @@ export interface RecordRow extends RecordVersion {
 }
 
 export class RecordTable {
-  readonly #db: Db;
+  readonly #transaction: TransactionRunner;
   readonly #history: HistoryLog;
   readonly #now: Clock;
   readonly #lastVersion;
@@ -30,7 +30,7 @@ export class RecordTable {
   readonly #rowsAfter;
 
   constructor(db: Db, history: HistoryLog, now: Clock) {
-    this.#db = db;
+    this.#transaction = transactionRunner(db);
     this.#history = history;
     this.#now = now;
     this.#lastVersion = db
@@ -51,14 +51,14 @@ export class RecordTable {
 
   /** Append a new version of `rid`; answers its number. */
   store(user: UserRef, ns: string, rid: string, pairs: readonly Pair[], audit: Audit): number {
-    return this.#db.transaction(() => {
+    return this.#transaction(() => {
       const last = (this.#lastVersion.get(user.domain, user.name, ns, rid) as number | null) ?? 0;
       const version = last + 1;
       const payload = joinPairs(pairs);
       this.#insert.run(user.domain, user.name, ns, rid, version, this.#now(), audit.byHost, payload);
       this.#history.add(user, ns, 'S', audit, `${rid}:${payload}`);
       return version;
-    })();
+    });
   }
 
   /** Every version of `rid`, oldest first; the caller may stop early. */

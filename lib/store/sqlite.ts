@@ -40,3 +40,16 @@ export function migrate(db: Db, component: string, steps: readonly string[]): vo
     })();
   }
 }
+
+/**
+ * One reusable transaction runner per database. better-sqlite3's
+ * `db.transaction(fn)` builds a wrapper (and its BEGIN/COMMIT/SAVEPOINT
+ * statements) each time it is called; on the request path that cost more
+ * than the writes themselves. Nested calls become savepoints.
+ */
+export type TransactionRunner = <T>(fn: () => T) => T;
+
+export function transactionRunner(db: Db): TransactionRunner {
+  const run = db.transaction((fn: () => unknown) => fn());
+  return run as unknown as TransactionRunner;
+}

@@ -14,7 +14,7 @@ import { ActivityLog, HistoryLog } from './audit';
 import { IdMap } from './id-map';
 import { KvTable } from './kv-table';
 import { RecordTable } from './record-table';
-import { migrate, openDatabase, type Db } from './sqlite';
+import { migrate, openDatabase, transactionRunner, type Db, type TransactionRunner } from './sqlite';
 import { TmpTable } from './tmp-table';
 import type { Clock } from './types';
 import { USER_STORE_SCHEMA } from './user-schema';
@@ -53,6 +53,7 @@ export class UserStore {
   readonly ids: IdMap;
   readonly tmp: TmpTable;
   readonly activity: ActivityLog;
+  readonly #transaction: TransactionRunner;
   readonly #getApplied;
   readonly #addApplied;
   readonly #pruneApplied;
@@ -60,6 +61,7 @@ export class UserStore {
   constructor(file: string, options: UserStoreOptions = {}) {
     this.db = openDatabase(file);
     migrate(this.db, 'user-store', USER_STORE_SCHEMA);
+    this.#transaction = transactionRunner(this.db);
     const now = options.now ?? Date.now;
     const history = new HistoryLog(this.db, now);
     this.kv = new KvTable(this.db, history);
@@ -79,7 +81,7 @@ export class UserStore {
 
   /** Run `fn` in one transaction (a savepoint when already inside one). */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.#transaction(fn);
   }
 
   /** The recorded reply of an already applied critical message, if any. */

@@ -6,13 +6,13 @@
  * `sec_id_seq`), so a login costs one SQLite write per block, not per id.
  * Ids skipped by a restart are simply never used: they are unique, not secret.
  */
-import type { Db } from '../store/sqlite';
+import { type Db, type TransactionRunner, transactionRunner } from '../store/sqlite';
 import { prepareWebTables } from './schema';
 
 export const SESSION_ID_BLOCK = 100;
 
 export class SessionStore {
-  readonly #db: Db;
+  readonly #transaction: TransactionRunner;
   readonly #reserveBlock;
   readonly #insertRevoked;
   readonly #pruneRevoked;
@@ -23,7 +23,7 @@ export class SessionStore {
 
   constructor(db: Db, nowS: number) {
     prepareWebTables(db);
-    this.#db = db;
+    this.#transaction = transactionRunner(db);
     this.#reserveBlock = db.prepare<[number], { next_id: number }>(
       'UPDATE web_session_seq SET next_id = next_id + ? RETURNING next_id',
     );
@@ -48,10 +48,10 @@ export class SessionStore {
 
   /** Refuse `sessionId` until `untilS`, when every cookie that may carry it has expired. */
   revoke(sessionId: number, untilS: number, nowS: number): void {
-    this.#db.transaction(() => {
+    this.#transaction(() => {
       this.#pruneRevoked.run(nowS);
       this.#insertRevoked.run(sessionId, untilS);
-    })();
+    });
     // Entries go in with a fixed lifetime, so the Map's insertion order is expiry order.
     for (const [id, expiresAt] of this.#revoked) {
       if (expiresAt > nowS) break;
