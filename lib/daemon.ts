@@ -63,6 +63,8 @@ export interface DaemonStatus {
     readonly state: string;
     readonly since: string;
     readonly rttMs: number | null;
+    /** Requests sent and not yet answered. */
+    readonly inFlight: number;
     readonly queue: number;
     readonly retries: number;
     readonly lastError: string | null;
@@ -320,6 +322,7 @@ export class Daemon {
         state: s.state,
         since: new Date(s.since).toISOString(),
         rttMs: s.rttMs ?? null,
+        inFlight: s.inFlight,
         queue: this.spool.depth(s.peer),
         retries: s.retries,
         lastError: s.lastError ?? null,

@@ -7,6 +7,7 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
 import { makeNetwork } from './helpers/network';
+import { waitFor } from './helpers/wait';
 
 /** One classic exchange: write lines, read as many reply lines. */
 function classic(path: string, lines: string[]): Promise<string[]> {
@@ -89,6 +90,15 @@ t.test('two daemons', async (t) => {
     const replies = await Promise.all(Array.from({ length: n }, (_, i) => c.reply(i % 2 ? 'beta' : 'alpha', 'ping')));
     await c.close();
     t.same(replies, Array.from({ length: n }, (_, i) => (i % 2 ? 'beta' : 'alpha')));
+  });
+
+  t.test('the process title shows the state', async (t) => {
+    const { readFileSync } = await import('node:fs');
+    const title = await waitFor('title with the link up', () => {
+      const text = readFileSync(`/proc/${a.proc.pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      return /^loncapad alpha: 1 up, 0 dead, 0 spooled/.test(text) ? text : undefined;
+    });
+    t.match(title, /^loncapad alpha: 1 up, 0 dead, 0 spooled/);
   });
 
   t.test('status', async (t) => {

@@ -80,7 +80,7 @@ export interface Daemon {
   call(peer: string, command: string, opts?: { critical?: boolean; timeoutMs?: number }): Promise<string>;
   waitForLog(re: RegExp, timeoutMs?: number): Promise<string>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
-  status(): Promise<{ hostId: string; peers: Array<{ peer: string; state: string; since: string; queue: number; retries: number }> }>;
+  status(): Promise<{ hostId: string; peers: Array<{ peer: string; state: string; since: string; inFlight: number; queue: number; retries: number }> }>;
 }
 
 export async function makeNetwork(t: Tap, specs: readonly HostSpec[]): Promise<Network> {

@@ -25,12 +25,13 @@ export const statusCommand: CommandModule<object, { spool: string; json: boolean
     );
     process.stdout.write(
       table(
-        ['PEER', 'STATE', 'SINCE', 'RTT MS', 'QUEUE', 'RETRIES', 'LAST ERROR'],
+        ['PEER', 'STATE', 'SINCE', 'RTT MS', 'IN FLIGHT', 'QUEUE', 'RETRIES', 'LAST ERROR'],
         s.peers.map((p) => [
           p.peer,
           p.state,
           p.since,
           p.rttMs === null ? '-' : p.rttMs.toFixed(2),
+          String(p.inFlight),
           String(p.queue),
           String(p.retries),
           p.lastError ?? '',
