@@ -8,6 +8,7 @@
  * any backlog. Synchronous file work happens only here, before listen().
  */
 import { mkdirSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { adminCommands } from './commands/admin';
 import type { DaemonServices } from './commands/context';
@@ -20,6 +21,7 @@ import {
   loadConfig,
   keysDir,
   loadOrCreateKeys,
+  parseHostsTable,
   publicKeyBase64,
   readHostsTable,
   type Config,
@@ -258,6 +260,21 @@ export class Daemon {
     return true;
   }
 
+  /**
+   * A manager's `pushfile:hosts`: check the table as a reload would, install
+   * it by write-and-rename (never a half-written file), then reload.
+   */
+  async #pushHostsTable(text: string): Promise<string> {
+    const file = this.#config.hostsFile;
+    if (!file) throw new LoncapadError('LC_ERR_BAD_ARGS', 'this host runs the one-host default network (no --hosts file)');
+    this.#checkSelf(parseHostsTable(text, 'the pushed hosts table'), this.#config);
+    const tmp = `${file}.tmp`;
+    await writeFile(tmp, text, { mode: 0o644 });
+    await rename(tmp, file);
+    this.log.info(`hosts table pushed by a manager: installed ${file}`);
+    return (await this.reload()) ? 'ok' : 'error:reload failed (see the log of the receiving host)';
+  }
+
   /** SIGUSR1 / reset_retries: retry dead and backing-off peers now. */
   retryDead(peer?: string): string[] {
     const retried: string[] = [];
@@ -369,6 +386,7 @@ export class Daemon {
         },
       },
       reinit: async () => ((await this.reload()) ? 'ok' : 'error:reload failed (see the log of the receiving host)'),
+      pushHostsTable: (text) => this.#pushHostsTable(text),
       admin: {
         status: () => this.status(),
         resetRetries: (peer) => this.retryDead(peer),

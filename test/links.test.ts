@@ -3,9 +3,10 @@
  * touching unaffected links; a dead peer answers `con_lost` at once and is
  * revived by SIGUSR1, by `reset_retries`, and by connecting to us.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { escape } from '../lib';
 import { makeNetwork } from './helpers/network';
 import { waitFor } from './helpers/wait';
 
@@ -78,4 +79,31 @@ t.test('a dead peer fails fast and is revived', async (t) => {
   t.equal(await b.call('delta', 'ping'), 'delta', 'eps connects to delta');
   await a.waitForLog(/retrying eps: it connected to us/);
   await waitFor('link up after eps connected', async () => (await a.call('eps', 'ping')) === 'eps');
+});
+
+t.test('a manager pushes a new hosts table', async (t) => {
+  const net = await makeNetwork(t, [
+    { id: 'mgr', ip: '127.0.6.7' },
+    { id: 'target', ip: '127.0.6.8' },
+    { id: 'newcomer', ip: '127.0.6.9' },
+  ]);
+  const targetTable = net.writeHosts([net.line('mgr'), net.line('target')], join(net.dir, 'target.tab'));
+  const target = await net.start('target', ['--hosts', targetTable, '--managers', 'mgr']);
+  const mgr = await net.start('mgr');
+  const newcomer = await net.start('newcomer');
+  t.equal(await target.call('newcomer', 'ping'), 'no_such_host');
+
+  const wrongKey = [net.line('mgr'), net.line('target').replace(/:[^:]+$/, ':' + net.hosts.get('mgr')!.publicKey)].join('\n');
+  t.match(await mgr.call('target', `pushfile:hosts:${escape(wrongKey)}`), /^error:.*target is listed with another public key/);
+  t.match(await mgr.call('target', `pushfile:hosts:${escape('not a table')}`), /^error:the pushed hosts table:1: expected lonid/);
+  t.equal(await mgr.call('target', `pushfile:domain:${escape('x')}`), 'error:pushfile takes the hosts table only');
+
+  const full = [net.line('mgr'), net.line('target'), net.line('newcomer')].join('\n') + '\n';
+  t.equal(await mgr.call('target', `pushfile:hosts:${escape(full)}`), 'ok');
+  await target.waitForLog(/reloaded: 3 host\(s\); added \[newcomer\]/);
+  t.equal(readFileSync(targetTable, 'utf8'), full, 'installed in place of the old file');
+  t.equal(await target.call('newcomer', 'ping'), 'newcomer');
+  t.equal(await newcomer.call('target', `pushfile:hosts:${escape(full)}`), 'refused', 'only configured managers');
+  t.equal(await mgr.call('target', 'reinit:lond'), 'ok');
+  t.notOk(target.stderr.some((l) => l.includes('newcomer.example.org')), 'the pushed text is not logged');
 });

@@ -38,6 +38,8 @@ export interface DaemonServices {
   readonly admin: AdminServices;
   /** `reinit:lonc|lond` from a manager: re-read config and hosts table (the SIGHUP path). */
   reinit(target: 'lonc' | 'lond'): string | Promise<string>;
+  /** `pushfile:hosts:…` from a manager: check, install and apply a new hosts table. */
+  pushHostsTable(text: string): Promise<string>;
 }
 
 export interface CommandSettings {

@@ -76,6 +76,7 @@ export function makeFixture(t: Tap, options: FixtureOptions = {}): Fixture {
     settings,
     admin: { status: () => ({}), resetRetries: () => [], spool: () => ({}), site: () => ({}) },
     reinit: options.reinit ?? (() => 'ok'),
+    pushHostsTable: () => Promise.resolve('ok'),
   };
   // The daemon's own dispatcher: prefixes, access check, exactly-once, classic replies.
   const dispatcher = new Dispatcher(table, services, createLogger('error'));
