@@ -165,7 +165,14 @@ t.test('homeServer asks every library server of the domain and caches what it fo
   t.equal(await homeServer(transport, HOSTS, 'nobody', 'msu', opts), NO_HOST);
   t.equal(await homeServer(transport, HOSTS, 'alice', 'nodomain', opts), NO_HOST);
   transport.down.add('lib1');
-  t.equal(await homeServer(transport, HOSTS, 'carol', 'msu', opts), NO_HOST, 'con_lost does not claim the user');
+  await t.rejects(
+    homeServer(transport, HOSTS, 'carol', 'msu', opts),
+    { code: 'con_lost' },
+    'an unreachable library server may be her home: not no_host',
+  );
+  transport.down.add('lib2');
+  transport.down.delete('lib1');
+  t.equal(await homeServer(transport, HOSTS, 'alice', 'msu', opts), 'lib2', 'a cached home still answers while it is down');
 });
 
 t.test('homeServer: the first found wins without waiting for slow servers', async (t) => {

@@ -27,6 +27,7 @@ t.test('login through the network, protected pages, live site map', async (t) =>
   const c = await a.client();
   t.teardown(() => c.close());
   t.equal(await new Lonnet(c).makeuser('lib', 'd1', 'amy', 'internal', 'pa ss:w&rd'), undefined);
+  t.equal(await new Lonnet(c).makeuser('lib', 'd1', 'bob', 'internal', 'bobs'), undefined);
 
   const get = (path: string, cookie?: string) => http('127.0.12.2', WEB_PORT, path, cookie ? { cookie } : {});
   t.equal((await get('/notes/')).status, 404, 'nothing mounted there yet');
@@ -71,6 +72,8 @@ t.test('login through the network, protected pages, live site map', async (t) =>
   await b.stop();
   const down = await http('127.0.12.2', WEB_PORT, '/login/', { form: { user: 'amy', domain: 'd1', password: 'pa ss:w&rd' } });
   t.equal(down.status, 503, 'home server unreachable: try again later, not "wrong password"');
+  const cold = await http('127.0.12.2', WEB_PORT, '/login/', { form: { user: 'bob', domain: 'd1', password: 'bobs' } });
+  t.equal(cold.status, 503, 'also when her home was never looked up: the one server that could not answer may be it');
   b = await net.start('lib');
 
   const unmount = await runCli(['site', 'unmount', '/notes/', '--spool', a.host.spool]);

@@ -472,10 +472,10 @@ function mapFor<V>(maps: WeakMap<Transport, Map<string, V>>, transport: Transpor
 /**
  * The lonid of the library server where `user` of `domain` lives, or
  * `no_host`. Every library server of the domain is asked at once and the first
- * `found` wins. Servers that answer something else (`not_found`, `con_lost`)
- * do not claim the user; if none claims her and a request failed in the
- * transport itself (no answer at all), that failure is thrown instead of
- * `no_host`, because it says nothing about the user.
+ * `found` wins. If none claims her but one could not be asked (`con_lost`
+ * from the daemon, or a failure of the transport itself), that failure is
+ * thrown instead of `no_host`: the unreachable server may be her home, and a
+ * login must answer "try again later", not "unknown user".
  */
 export function homeServer(
   transport: Transport,
@@ -528,7 +528,11 @@ function firstFound(
     if (left === 0) resolve(undefined);
     for (const peer of peers) {
       transport.reply(peer, command, timeoutMs === undefined ? undefined : { timeoutMs }).then(
-        (reply) => (reply === 'found' ? resolve(peer) : settleOne()),
+        (reply) => {
+          if (reply === 'found') return resolve(peer);
+          if (reply === 'con_lost') failure ??= new LonnetError('con_lost', reply, 'home');
+          settleOne();
+        },
         (err: unknown) => {
           failure ??= err;
           settleOne();
