@@ -49,7 +49,12 @@ t.test('login through the network, protected pages, live site map', async (t) =>
   const nobody = await http('127.0.12.2', WEB_PORT, '/login/', { form: { user: 'zed', domain: 'd1', password: 'nope', return_url: '/notes/' } });
   t.equal(nobody.body, wrong.body, 'an unknown user looks the same as a wrong password');
 
-  const login = await http('127.0.12.2', WEB_PORT, '/login/', { form: { user: 'amy', domain: 'd1', password: 'pa ss:w&rd', return_url: '/notes/?x=1' } });
+  const form = { user: 'amy', domain: 'd1', password: 'pa ss:w&rd', return_url: '/notes/?x=1' };
+  const csrf = await http('127.0.12.2', WEB_PORT, '/login/', { form, headers: { Origin: 'http://evil.example' } });
+  t.equal(csrf.status, 403, "another site's form cannot log anyone in");
+  t.equal(csrf.headers['set-cookie'], undefined);
+  t.equal((await http('127.0.12.2', WEB_PORT, '/login/', { form, headers: { Origin: 'null' } })).status, 403);
+  const login = await http('127.0.12.2', WEB_PORT, '/login/', { form, headers: { Origin: `http://127.0.12.2:${WEB_PORT}` } });
   t.equal(login.status, 302);
   t.equal(login.headers.location, '/notes/?x=1');
   const cookie = cookiesOf(login);

@@ -11,7 +11,7 @@ export function http(
   host: string,
   port: number,
   path: string,
-  opts: { method?: string; cookie?: string; form?: Record<string, string> } = {},
+  opts: { method?: string; cookie?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
 ): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
     const body = opts.form ? new URLSearchParams(opts.form).toString() : undefined;
@@ -22,6 +22,7 @@ export function http(
         path,
         method: opts.method ?? (body ? 'POST' : 'GET'),
         headers: {
+          ...opts.headers,
           ...(opts.cookie ? { Cookie: opts.cookie } : {}),
           ...(body ? { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': Buffer.byteLength(body) } : {}),
         },

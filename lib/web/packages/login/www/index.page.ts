@@ -28,6 +28,13 @@ export default async function loginPage(req: IncomingMessage, res: ServerRespons
     const returnUrl = safeReturnUrl(new URLSearchParams(env.query).get('return_url'));
     return sendForm(res, 200, env, returnUrl, '');
   }
+  if (!sameOrigin(req)) {
+    // Login CSRF: another site's form would log the visitor in as someone else.
+    env.log('warn', `web login refused: cross-site form from ${String(req.headers.origin).slice(0, 100)}`);
+    res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('Log in from this site\'s own form.\n');
+    return;
+  }
   const body = await readFormBody(req, MAX_LOGIN_FORM_BYTES);
   if (!body.ok) {
     res.writeHead(body.status, { 'Content-Type': 'text/plain; charset=utf-8' });
@@ -58,6 +65,21 @@ export default async function loginPage(req: IncomingMessage, res: ServerRespons
   env.login(res, user, domain);
   res.writeHead(302, { Location: returnUrl, 'Content-Length': 0 });
   res.end();
+}
+
+/**
+ * Browsers send Origin with every POST; a form from another site names that
+ * site. Clients that send no Origin (curl, scripts) are not browsers and
+ * cannot be driven by another site.
+ */
+function sameOrigin(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false; // `Origin: null` (sandboxed frames, some redirects) is not this site
+  }
 }
 
 function sendForm(res: ServerResponse, status: number, env: RequestEnv, returnUrl: string, message: string): void {
