@@ -83,7 +83,11 @@ export class ClassicSockets {
         const reply =
           line === ''
             ? Promise.resolve('error:empty command')
-            : this.#inFlight.track(this.#route(peer, line, { critical: false, timeoutMs: 0 }));
+            : this.#inFlight.track(this.#route(peer, line, { critical: false, timeoutMs: 0 })).catch((err: Error) => {
+                // route should never reject; if it does, answer and keep serving.
+                this.#log.error(`classic socket ${peer}: ${err.stack ?? err.message}`);
+                return 'error:internal';
+              });
         chain = chain.then(() => reply.then((r) => out.push(r.replace(/[\r\n]+/g, ' '))));
       }
     });

@@ -70,7 +70,14 @@ export class MuxSocketServer {
         }
         this.#inFlight
           .track(this.#route(req.peer, req.command, { critical: req.kind === 'c', timeoutMs: req.timeoutMs }))
-          .then((reply) => out.push(formatReply(req.id, reply)));
+          .then(
+            (reply) => out.push(formatReply(req.id, reply)),
+            (err: Error) => {
+              // route answers in the classic vocabulary and should never reject; if it does, say so and keep serving.
+              this.#log.error(`local request ${req.id} failed: ${err.stack ?? err.message}`);
+              out.push(formatReply(req.id, 'error:internal'));
+            },
+          );
       }
     });
     sock.on('error', () => {}); // a client that vanished: 'close' cleans up

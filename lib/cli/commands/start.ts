@@ -19,7 +19,12 @@ export function startCommand(rawArgs: readonly string[]): CommandModule {
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGHUP', () => {
         daemon.log.info('SIGHUP: reloading configuration and hosts table');
-        void daemon.reload();
+        daemon.reload().catch((err: Error) => daemon.log.error(`reload failed: ${err.stack ?? err.message}`));
+      });
+      // A promise nobody handled is a bug; log it loudly, but one bad path must not take down
+      // every client and link of this host (critical messages are safe in the spool either way).
+      process.on('unhandledRejection', (err) => {
+        daemon.log.error(`unhandled rejection: ${(err as Error)?.stack ?? String(err)}`);
       });
       process.on('SIGUSR1', () => {
         daemon.log.info('SIGUSR1: retrying dead peers');
