@@ -201,10 +201,6 @@ export class Daemon {
     }
   }
 
-  get hostId(): string {
-    return this.#self.id;
-  }
-
   get config(): Config {
     return this.#config;
   }
@@ -375,7 +371,6 @@ export class Daemon {
         get userLoadLimit() {
           return config().userLoadLimit;
         },
-        userLoadWindowMs: USER_LOAD_WINDOW_MS,
         activeSessions: () => this.#web?.activeSessions() ?? 0,
         resourceDir: join(this.#config.spool, 'res'),
         get tmpLifetimeMs() {

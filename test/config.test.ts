@@ -21,7 +21,6 @@ t.test('hosts table', async (t) => {
   t.same(table.all().map((h) => h.id), ['msul1', 'msua1', 'v6']);
   t.equal(table.get('v6')!.ip, '::1');
   t.same(table.idsAtIp('10.0.0.1'), ['msul1', 'msua1']);
-  t.same(table.librariesOf('msu').map((h) => h.id), ['msul1', 'v6']);
   const bad: Array<[string, RegExp]> = [
     ['a:b:c', /hosts\.tab:2: expected lonid:domain:role:hostname:ip:publickey, got 3 fields/],
     [`a:d:server:h:10.0.0.1:${KEY}`, /hosts\.tab:2: role must be library or access/],

@@ -47,8 +47,6 @@ export interface CommandSettings {
   readonly loadLimit: number;
   /** Active sessions that count as 100 % (classic `lonUserLoadLim`; 0 = off). */
   readonly userLoadLimit: number;
-  /** Sessions active within this window count towards `userload`. */
-  readonly userLoadWindowMs: number;
   /** Number of sessions currently active (kept by the web processor). */
   activeSessions(): number;
   /** Root of the published resource space (`/res/…` maps below it): `SPOOL/res`. */

@@ -71,7 +71,7 @@ export class CommandTable {
     const name = CommandTable.wordOf(line);
     const spec = this.#specs.get(name);
     if (!spec) throw new LoncapadError('LC_ERR_UNKNOWN_COMMAND', `unknown command ${name.slice(0, 40)}`);
-    const args = splitFields(line.length === name.length ? '' : line.slice(name.length + 1), spec.fields.max, line.length === name.length);
+    const args = line.length === name.length ? [] : splitFields(line.slice(name.length + 1), spec.fields.max);
     if (args.length < spec.fields.min) {
       throw new LoncapadError('LC_ERR_BAD_ARGS', `${name} needs ${spec.fields.min} argument${spec.fields.min === 1 ? '' : 's'}`);
     }
@@ -80,9 +80,9 @@ export class CommandTable {
 }
 
 /** `a:b:c` → up to `max` fields, the last keeping the rest of the line. */
-function splitFields(rest: string, max: number, none: boolean): string[] {
-  if (none || max === 0) {
-    if (!none && rest.length > 0 && max === 0) throw new LoncapadError('LC_ERR_BAD_ARGS', 'takes no arguments');
+function splitFields(rest: string, max: number): string[] {
+  if (max === 0) {
+    if (rest.length > 0) throw new LoncapadError('LC_ERR_BAD_ARGS', 'takes no arguments');
     return [];
   }
   const out: string[] = [];

@@ -47,9 +47,6 @@ export class HostsTable {
     return this.all().filter((h) => h.ip === ip).map((h) => h.id);
   }
 
-  librariesOf(domain: string): HostEntry[] {
-    return this.all().filter((h) => h.domain === domain && h.role === 'library');
-  }
 }
 
 export function parseHostsTable(text: string, file: string): HostsTable {
@@ -94,8 +91,4 @@ export function readHostsTable(file: string): HostsTable {
     throw new LoncapadError('LC_ERR_HOSTS_TABLE', `${file}: ${(err as Error).message}`);
   }
   return parseHostsTable(text, file);
-}
-
-export function formatHostLine(h: HostEntry): string {
-  return [h.id, h.domain, h.role, h.hostname, h.ip, h.publicKey].join(':');
 }

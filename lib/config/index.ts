@@ -1,4 +1,4 @@
-export { HostsTable, parseHostsTable, readHostsTable, formatHostLine, type HostEntry, type HostRole } from './hosts';
+export { HostsTable, parseHostsTable, readHostsTable, type HostEntry, type HostRole } from './hosts';
 export { loadConfig, checkConfig, type Config } from './load';
 export { START_OPTIONS, DEFAULT_PORT } from './options';
 export { loadOrCreateKeys, publicKeyBase64, keysDir } from './keys';

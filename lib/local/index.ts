@@ -4,4 +4,3 @@ export { MuxSocketServer } from './mux-socket';
 export { ClassicSockets } from './classic-socket';
 export { InFlight } from './in-flight';
 export type { RouteFn, RouteOptions } from './route';
-export { SOCKET_MODE } from './unix-server';

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { HostEntry, HostsTable } from '../config/hosts';
-import { PeerLink, type LinkOptions, type LinkStatus } from './link';
+import { PeerLink, type LinkStatus } from './link';
 import type { LinkState } from './link-state';
 
 export type LinkFactory = (peer: HostEntry) => PeerLink;
@@ -72,5 +72,3 @@ export class PeerTable extends EventEmitter {
 function sameHost(a: HostEntry, b: HostEntry): boolean {
   return a.ip === b.ip && a.publicKey === b.publicKey && a.role === b.role && a.domain === b.domain && a.hostname === b.hostname;
 }
-
-export type { LinkOptions };

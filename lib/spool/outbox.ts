@@ -72,13 +72,18 @@ export class Outbox {
     this.#replayers.delete(peer);
   }
 
-  async #spoolNow(peer: string, link: OutboxLink, msgid: string, command: string, createdAt: number): Promise<string> {
+  /** Commit the message to the spool; its seq, or undefined (logged) when the commit failed. */
+  async #store(peer: string, msgid: string, command: string, createdAt: number): Promise<number | undefined> {
     try {
-      await this.#o.spool.enqueue(peer, msgid, command, createdAt);
+      return await this.#o.spool.enqueue(peer, msgid, command, createdAt);
     } catch (err) {
       this.#o.log.error(`spool: could not store a critical message for ${peer}: ${(err as Error).message}`);
-      return 'con_failed';
+      return undefined;
     }
+  }
+
+  async #spoolNow(peer: string, link: OutboxLink, msgid: string, command: string, createdAt: number): Promise<string> {
+    if ((await this.#store(peer, msgid, command, createdAt)) === undefined) return 'con_failed';
     link.demand();
     return 'con_delayed';
   }
@@ -91,13 +96,8 @@ export class Outbox {
     createdAt: number,
     timeoutMs: number,
   ): Promise<string> {
-    let seq: number;
-    try {
-      seq = await this.#o.spool.enqueue(peer, msgid, command, createdAt);
-    } catch (err) {
-      this.#o.log.error(`spool: could not store a critical message for ${peer}: ${(err as Error).message}`);
-      return 'con_failed';
-    }
+    const seq = await this.#store(peer, msgid, command, createdAt);
+    if (seq === undefined) return 'con_failed';
     if (link.state !== 'up') {
       link.demand();
       return 'con_delayed';

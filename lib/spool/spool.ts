@@ -137,7 +137,7 @@ export class Spool {
 
   /** Move rows created before `before` aside as expired; returns how many. */
   expire(before: number): number {
-    const moved = this.db.transaction(() => {
+    const moved = this.#transaction(() => {
       const now = Date.now();
       const n = this.db
         .prepare(
@@ -147,7 +147,7 @@ export class Spool {
         .run(now, before).changes;
       this.db.prepare('DELETE FROM queue WHERE created_at < ?').run(before);
       return n;
-    })();
+    });
     if (moved > 0) this.recount();
     return moved;
   }

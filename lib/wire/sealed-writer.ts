@@ -24,7 +24,6 @@ const BULK_BYTES_PER_TURN = 2 * REPLY_FRAGMENT_CHARS;
 
 export class SealedWriter {
   #queue: string[] = [];
-  #queuedBytes = 0;
   /** Fragments of large replies, in order, sent a few per turn. */
   #bulk: string[] = [];
   #scheduled: NodeJS.Immediate | undefined;
@@ -39,7 +38,6 @@ export class SealedWriter {
   /** Queue one message line (no `\n` inside). */
   push(line: string): void {
     this.#queue.push(line);
-    this.#queuedBytes += line.length + 1;
     this.#scheduled ??= setImmediate(this.flush);
   }
 
@@ -53,11 +51,6 @@ export class SealedWriter {
     this.#scheduled ??= setImmediate(this.flush);
   }
 
-  /** The socket's own buffer is full: producers should slow down. */
-  get congested(): boolean {
-    return this.#socket.writableNeedDrain;
-  }
-
   /** Write what is queued now (also called on close to get replies out). */
   readonly flush = (): void => {
     if (this.#scheduled) {
@@ -67,7 +60,6 @@ export class SealedWriter {
     if (this.#socket.destroyed) return;
     let lines = this.#queue;
     this.#queue = [];
-    this.#queuedBytes = 0;
     if (this.#bulk.length > 0) {
       let taken = 0;
       let n = 0;
@@ -93,10 +85,6 @@ export class SealedWriter {
     this.#socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
   };
 
-  get queuedBytes(): number {
-    return this.#queuedBytes;
-  }
-
   #seal(lines: string[], from: number, to: number): Buffer {
     const text = from === 0 && to === lines.length ? lines.join('\n') : lines.slice(from, to).join('\n');
     return encodeFrame(this.#session.seal(Buffer.from(text, 'utf8')));
@@ -108,6 +96,5 @@ export class SealedWriter {
     this.#scheduled = undefined;
     this.#queue = [];
     this.#bulk = [];
-    this.#queuedBytes = 0;
   }
 }

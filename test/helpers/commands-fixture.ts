@@ -59,7 +59,6 @@ export function makeFixture(t: Tap, options: FixtureOptions = {}): Fixture {
   const settings: CommandSettings = {
     loadLimit: 2,
     userLoadLimit: 0,
-    userLoadWindowMs: 30 * 60_000,
     activeSessions: () => 0,
     resourceDir: join(dir, 'no-resources-here'),
     tmpLifetimeMs: 24 * 60 * 60 * 1000,
