@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import t from 'tap';
 import { Lonnet } from '../lib';
 import { runCli } from './helpers/cli';
-import { makeNetwork } from './helpers/network';
+import { makeNetwork, webPort } from './helpers/network';
 
 const CHROMIUM = '/usr/bin/chromium';
-const WEB_PORT = 18081;
+const WEB_PORT = webPort(18081);
 
 t.test('log in, read a protected page, log out — in Chromium', { skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM}: install Debian's chromium (.ci/run does)` }, async (t) => {
   const { chromium } = await import('playwright-core');

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import t from 'tap';
 import { runCli } from './helpers/cli';
-import { makeNetwork, query } from './helpers/network';
+import { makeNetwork, PEER_PORT, query } from './helpers/network';
 import { waitFor } from './helpers/wait';
 
 const texts = (n: number, prefix = 'm') => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
@@ -123,7 +123,7 @@ t.test('messages older than the lifetime are set aside as expired', async (t) =>
 t.test('a second daemon on the same spool refuses to start', async (t) => {
   const net = await makeNetwork(t, [{ id: 'iota', ip: '127.0.2.10' }]);
   const a = await net.start('iota');
-  const second = await runCli(['start', '--spool', a.host.spool, '--hosts', net.hostsFile, '--host-id', 'iota', '--port', '15663', '--http-port', '0']);
+  const second = await runCli(['start', '--spool', a.host.spool, '--hosts', net.hostsFile, '--host-id', 'iota', '--port', String(PEER_PORT), '--http-port', '0']);
   t.equal(second.code, 1);
   t.match(second.stderr, /another loncapad \(pid \d+\) already runs on/);
   t.equal(await a.call('.', 'ping'), 'iota', 'the first one keeps running');

@@ -10,9 +10,9 @@ import t from 'tap';
 import { Lonnet } from '../lib';
 import { runCli } from './helpers/cli';
 import { cookiesOf, http } from './helpers/http';
-import { makeNetwork } from './helpers/network';
+import { makeNetwork, webPort } from './helpers/network';
 
-const WEB_PORT = 18080;
+const WEB_PORT = webPort(18080);
 
 t.test('login through the network, protected pages, live site map', async (t) => {
   const net = await makeNetwork(t, [

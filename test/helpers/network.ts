@@ -21,7 +21,14 @@ import { loadOrCreateKeys, publicKeyBase64 } from '../../lib/config';
 import { waitFor } from './wait';
 
 export const BIN = resolve(__dirname, '../../../bin/loncapad');
-export const PEER_PORT = 15663;
+/**
+ * Ports of the test daemons. LCD_TEST_PORT_OFFSET moves every test port at
+ * once, so that two checkouts can run their suites side by side.
+ */
+export const TEST_PORT_OFFSET = Number(process.env.LCD_TEST_PORT_OFFSET ?? 0);
+export const PEER_PORT = 15663 + TEST_PORT_OFFSET;
+/** A web port for tests that need a fixed one (`base` is the file's own). */
+export const webPort = (base: number): number => base + TEST_PORT_OFFSET;
 
 /** Short timings so that failures and retries happen within a test. */
 export const FAST_TIMINGS = [
