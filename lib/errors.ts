@@ -21,7 +21,8 @@ export type ErrorCode =
   | 'LC_ERR_NOT_RUNNING'
   | 'LC_ERR_ALREADY_RUNNING'
   | 'LC_ERR_LINE_TOO_LONG'
-  | 'LC_ERR_STORE';
+  | 'LC_ERR_STORE'
+  | 'LC_ERR_TRANSIENT';
 
 /** Why a link, session or client connection ended; logged and counted. */
 export type CloseReason =
@@ -51,7 +52,40 @@ export function badArgs(message: string): LoncapadError {
 }
 
 /**
+ * Replies fall in three classes (docs/wire-protocol.md, "Reply classes"):
+ *
+ *   transient  `error:transient:<why>`: the receiver could not apply the
+ *              message for a reason of its own (commit failed, disk full,
+ *              internal error, shutting down). The sender of a critical
+ *              message keeps it queued and tries again later.
+ *   refusal    `refused`, `rejected`, `unknown_cmd`, any other `error:<text>`:
+ *              the message itself is refused; retrying cannot help, so a
+ *              spooled one is set aside for an operator.
+ *   answer     everything else.
+ *
+ * A transient reply is still an `error:` to a caller that only checks the
+ * prefix, so classic callers keep working.
+ */
+export const TRANSIENT_REPLY_PREFIX = 'error:transient:';
+
+/** The reply that says "not applied, for a reason of mine; try again later". */
+export function transientReply(why: string): string {
+  return TRANSIENT_REPLY_PREFIX + oneLine(why);
+}
+
+export function isTransientReply(reply: string): boolean {
+  return reply.startsWith(TRANSIENT_REPLY_PREFIX);
+}
+
+/** A definite refusal of the message itself: retrying will never help. */
+export function isRefusal(reply: string): boolean {
+  return reply === 'refused' || reply === 'rejected' || reply === 'unknown_cmd' || (reply.startsWith('error:') && !isTransientReply(reply));
+}
+
+/**
  * The one function that turns an exception into a classic reply line.
+ * Our own store failures and anything unexpected (a bug, SQLITE_FULL, I/O)
+ * are transient: the message was not applied, and nothing about it is wrong.
  * Details of crypto or handshake failures never reach a peer; they are logged.
  */
 export function toClassicReply(err: unknown): string {
@@ -71,11 +105,14 @@ export function toClassicReply(err: unknown): string {
       case 'LC_ERR_DECRYPT':
       case 'LC_ERR_HANDSHAKE':
         return 'error:internal';
+      case 'LC_ERR_STORE':
+      case 'LC_ERR_TRANSIENT':
+        return transientReply(err.message);
       default:
         return 'error:' + oneLine(err.message);
     }
   }
-  return 'error:' + oneLine(err instanceof Error ? err.message : String(err));
+  return transientReply('internal error');
 }
 
 /** Replies are single lines: never let a message text break the framing. */

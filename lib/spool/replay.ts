@@ -10,7 +10,7 @@
  * from the oldest. A row sent twice is harmless: the receiver answers a
  * repeated msgid with the recorded reply and changes nothing.
  */
-import { LoncapadError } from '../errors';
+import { isRefusal, type LoncapadError } from '../errors';
 import type { Logger } from '../log';
 import type { Spool, SpoolRow } from './spool';
 
@@ -32,11 +32,6 @@ export interface ReplayOptions {
   /** Rows older than this (ms since creation) are set aside as expired. */
   readonly lifetimeMs: number;
   readonly log: Logger;
-}
-
-/** A reply that will never get better by retrying: park the message. */
-export function isPermanentFailure(reply: string): boolean {
-  return reply === 'refused' || reply === 'unknown_cmd' || reply.startsWith('error:');
 }
 
 export class Replayer {
@@ -130,7 +125,7 @@ export class Replayer {
 
   #onReply(row: SpoolRow, reply: string): void {
     this.#inFlight--;
-    if (isPermanentFailure(reply)) {
+    if (isRefusal(reply)) {
       this.#spool.setAside(row, 'failed', reply);
       this.#setAside++;
       this.#o.log.warn(`spool: #${row.seq} to ${this.#peer} set aside: ${reply.slice(0, 200)}`);
