@@ -29,7 +29,7 @@ t.test('peer admission and frame integrity', async (t) => {
     const p = await rawConnect('127.0.5.9', '127.0.5.3', PEER_PORT);
     await p.closed;
     t.same(p.frames, [], 'closed without a word');
-    await b.waitForLog(/refused connection from 127\.0\.5\.9: address not in the hosts table/);
+    await b.waitForLog(/refused peer connection from 127\.0\.5\.9: address not in the hosts table/);
     await stillServed();
   });
 

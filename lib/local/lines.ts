@@ -15,6 +15,11 @@ export class LineSplitter {
     this.#maxBytes = maxBytes;
   }
 
+  /** Bytes of a line begun and not yet ended. */
+  get pendingBytes(): number {
+    return this.#tailBytes;
+  }
+
   push(chunk: Buffer): string[] {
     const lines: string[] = [];
     let start = 0;
