@@ -115,9 +115,24 @@ export class LineConnection {
     this.#endIfDone();
   }
 
-  /** A line that answers no begun request (protocol errors, greetings). */
+  /**
+   * A line that answers no begun request (protocol errors, greetings). A
+   * client whose unread replies would pass the hard limit is closed instead,
+   * before the line is queued: its replies are never held whole.
+   */
   send(line: string): void {
-    if (!this.sock.destroyed) this.#out.push(line);
+    if (this.sock.destroyed) return;
+    const unread = this.sock.writableLength + this.#out.pendingChars + line.length;
+    if (unread > this.#limits.hardOutputBytes) {
+      this.#o.log.warn(
+        `${this.#o.name}: the client would leave ${unread} bytes of replies unread (limit ${this.#limits.hardOutputBytes}); closing that connection`,
+      );
+      this.#out.discard();
+      this.sock.destroy();
+      return;
+    }
+    this.#out.push(line);
+    if (unread > this.#limits.softOutputBytes) this.#pause('output');
   }
 
   /** Shutdown: send what is queued, then close. */
@@ -145,13 +160,7 @@ export class LineConnection {
   }
 
   #write(text: string): void {
-    if (this.sock.destroyed) return;
-    this.sock.write(text);
-    const unread = this.sock.writableLength;
-    if (unread > this.#limits.hardOutputBytes) {
-      this.#o.log.warn(`${this.#o.name}: the client left ${unread} bytes of replies unread (limit ${this.#limits.hardOutputBytes}); closing that connection`);
-      this.sock.destroy();
-    } else if (unread > this.#limits.softOutputBytes) this.#pause('output');
+    if (!this.sock.destroyed) this.sock.write(text);
   }
 
   #pause(why: 'work' | 'output'): void {

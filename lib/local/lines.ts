@@ -56,6 +56,7 @@ function tooLong(n: number, max: number): LoncapadError {
  */
 export class LineWriter {
   #out: string[] = [];
+  #pendingChars = 0;
   #scheduled: NodeJS.Immediate | undefined;
   readonly #write: (text: string) => void;
 
@@ -63,8 +64,14 @@ export class LineWriter {
     this.#write = write;
   }
 
+  /** Characters queued for this turn's write. */
+  get pendingChars(): number {
+    return this.#pendingChars;
+  }
+
   push(line: string): void {
     this.#out.push(line);
+    this.#pendingChars += line.length + 1;
     this.#scheduled ??= setImmediate(this.flush);
   }
 
@@ -74,6 +81,7 @@ export class LineWriter {
     if (this.#out.length === 0) return;
     const text = this.#out.join('\n') + '\n';
     this.#out = [];
+    this.#pendingChars = 0;
     this.#write(text);
   };
 
@@ -81,5 +89,6 @@ export class LineWriter {
     if (this.#scheduled) clearImmediate(this.#scheduled);
     this.#scheduled = undefined;
     this.#out = [];
+    this.#pendingChars = 0;
   }
 }
