@@ -89,6 +89,8 @@ export class RequestProcessor {
     if (!isAllowedMethod(method)) return sendStatus(res, 405, { Allow: ALLOW_HEADER });
 
     const resolution = siteMap.resolve(target.url);
+    // The map this node came from: page resolutions are cached per node and map edition.
+    const siteGeneration = siteMap.generation;
     if (resolution.kind === 'redirect') {
       return sendRedirect(res, withQuery(encodePath(resolution.node.url), target.query));
     }
@@ -122,7 +124,7 @@ export class RequestProcessor {
       return;
     }
 
-    const page = await this.#parts.resolver.resolve(node, extraUrl);
+    const page = await this.#parts.resolver.resolve(node, extraUrl, siteGeneration);
     switch (page.kind) {
       case 'redirect':
         return sendRedirect(res, withQuery(encodePath(target.url + '/'), target.query));

@@ -97,21 +97,23 @@ export class WebServer {
     const secret = await loadSessionSecret(o.keysDir);
     const startedAt = Date.now();
     const cacheTtlMs = o.fileCacheTtlMs ?? DEFAULT_FILE_CACHE_TTL_MS;
+    const resolver = new PageResolver(
+      {
+        fs: new FsCache(cacheTtlMs),
+        dirs: { siteDir: o.siteDir, packagesDir: o.packagesDir ?? join(__dirname, 'packages') },
+        extensions: this.#extensions,
+        directoryListings: o.directoryListings ?? false,
+      },
+      cacheTtlMs,
+    );
+    this.siteMap.onEdit(() => resolver.clear());
     const processor = new RequestProcessor({
       siteMap: this.siteMap,
       filters: this.#filters,
       handlers: this.#handlers,
       pages: new PageLoader(),
       bodies: new BodyCache(),
-      resolver: new PageResolver(
-        {
-          fs: new FsCache(cacheTtlMs),
-          dirs: { siteDir: o.siteDir, packagesDir: o.packagesDir ?? join(__dirname, 'packages') },
-          extensions: this.#extensions,
-          directoryListings: o.directoryListings ?? false,
-        },
-        cacheTtlMs,
-      ),
+      resolver,
       services: {
         sessions: new SessionManager(this.#sessionStore, secret, this.#active),
         auth: o.auth,
