@@ -205,13 +205,16 @@ t.test('grants and mounts change live', async (t) => {
   t.equal((await h.get('/hello')).status, 302);
 });
 
-t.test('the status page and activeSessions()', async (t) => {
+t.test('the status page, for admins of / only, and activeSessions()', async (t) => {
   const h = await site(t);
-  await h.login('alice', 'dom1', 'alice-pw');
-  await h.login('bob', 'dom1', 'bob-pw');
-  const status = await h.get('/status/');
+  const alice = await h.login('alice', 'dom1', 'alice-pw');
+  const bob = await h.login('bob', 'dom1', 'bob-pw');
+  t.equal((await h.get('/status/')).headers.location, '/login/?return_url=%2Fstatus%2F');
+  t.equal((await h.get('/status/', { Cookie: alice })).status, 403, 'not an admin of /');
+  h.server.siteMap.grant('/', 'bob:dom1', 'admin');
+  const status = await h.get('/status/', { Cookie: bob });
   t.equal(status.status, 200);
-  t.match(status.body, /^loncapad web: ok\nrequests: 3\nactive sessions: 2\nuptime: \d+ s\n$/);
+  t.match(status.body, /^loncapad web: ok\nrequests: 5\nactive sessions: 2\nuptime: \d+ s\n$/);
   t.equal(h.server.activeSessions(), 2);
 });
 

@@ -15,6 +15,7 @@
  *   7. `.vuh` search over the URL's prefixes                  vuh-search.ts
  *   8. 404; a handler that throws → 500 (stack for admins only, always logged)
  *   then trace filters, once the response is done.
+ * Every response carries the security headers (security-headers.ts says where they are set).
  *
  * Logs name the normalised path only: query strings may carry secrets.
  */
@@ -33,6 +34,7 @@ import { partiesOf } from './permissions';
 import { RequestEnvironment, type EnvServices, type HttpMethod } from './request-env';
 import { sendRedirect, sendStatus } from './responses';
 import { loginRedirect } from './return-url';
+import { setSecurityHeaders } from './security-headers';
 import { ANONYMOUS } from './sessions';
 import type { SiteMap } from './site-map';
 import type { SiteNode } from './site-node-table';
@@ -119,6 +121,7 @@ export class RequestProcessor {
 
     const registered = this.#parts.handlers.match(target.url);
     if (registered !== undefined) {
+      setSecurityHeaders(res);
       env.target('', registered.pathInfo);
       await registered.handler(req, res, env);
       return;
@@ -129,6 +132,7 @@ export class RequestProcessor {
       case 'redirect':
         return sendRedirect(res, withQuery(encodePath(target.url + '/'), target.query));
       case 'listing':
+        setSecurityHeaders(res);
         return sendListing(res, page.dir, target.url);
       case 'notfound':
         return sendStatus(res, 404);
@@ -154,6 +158,7 @@ export class RequestProcessor {
     const handler = this.#parts.pages.load(file);
     // Dynamic output depends on the session; a page may still choose otherwise.
     res.setHeader('Cache-Control', 'private, no-cache');
+    setSecurityHeaders(res);
     await handler(req, res, env);
   }
 
@@ -163,7 +168,10 @@ export class RequestProcessor {
     res: ServerResponse,
     env: RequestEnvironment,
   ): Promise<'continue' | 'return'> {
-    for (const filter of this.#parts.filters.matching(stage, env.url)) {
+    const filters = this.#parts.filters.matching(stage, env.url);
+    // A filter may answer the request itself.
+    if (filters.length > 0) setSecurityHeaders(res);
+    for (const filter of filters) {
       const result: unknown = await filter(req, res, env);
       if (!isFilterResult(result)) {
         throw new LoncapadError('LC_ERR_CONFIG', `${stage} filter returned ${String(result)}`);
