@@ -7,6 +7,12 @@
  *   auth:<udom>:<uname>:<pass>[:…]             → authorized | non_authorized
  *   currentauth:<udom>:<uname>                 → internal: | <mode>:<arg> | unknown_user
  *   passwd:<udom>:<uname>:<old>:<new>[:<ctx>]  → ok | non_authorized | auth_mode_error
+ *   authtoken:<udom>:<uname>                   → <token> | unknown_user
+ *
+ * The auth token (not classic) changes with every change of the user's
+ * authentication; web sessions carry the token they were opened with, and an
+ * access server asks for the current one to tell whether a session still
+ * stands (docs/web.md, "Sessions and login").
  *
  * Modes: `internal` (arg = the password, escaped; stored as a scrypt hash),
  * `krb4`/`krb5` (arg = realm), `localauth` (arg for the local module), `unix`
@@ -143,4 +149,16 @@ const passwd: CommandSpec = {
   },
 };
 
-export const authCommands: CommandSpec[] = [home, makeuser, changeuserauth, auth, currentauth, passwd];
+/** Not a secret: it names one epoch of her authentication and proves nothing by itself. */
+const authtoken: CommandSpec = {
+  name: 'authtoken',
+  access: 'any',
+  writes: false,
+  secret: false,
+  fields: { min: 2, max: 2 },
+  run(ctx, [udom, uname]) {
+    return ctx.services.store.users.authToken(userOf(udom, uname)) ?? 'unknown_user';
+  },
+};
+
+export const authCommands: CommandSpec[] = [home, makeuser, changeuserauth, auth, currentauth, passwd, authtoken];
