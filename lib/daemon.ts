@@ -197,6 +197,12 @@ export class Daemon {
         auth: networkAuth(transport, () => this.#hosts),
         log: (level, msg) => log[level](`web: ${msg}`),
         activeSessionWindowMs: USER_LOAD_WINDOW_MS,
+        loginThrottle: {
+          failuresPerAccount: config.loginFailuresPerAccount,
+          failuresPerSource: config.loginFailuresPerIp,
+          lockoutMs: config.loginLockoutMs,
+          delayMs: config.loginDelayMs,
+        },
       });
     }
   }

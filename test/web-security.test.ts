@@ -117,7 +117,7 @@ t.test('login: form, refusal, success with return_url, rotation', async (t) => {
   t.equal((await h.get('/private/', { Cookie: cookie })).status, 302, 'and the old session is gone');
 
   t.notMatch(h.logs.join('\n'), 'alice-pw', 'passwords never reach the log');
-  t.ok(h.logs.some((l) => /^info web login alice:dom1 session \d+$/.test(l)), 'logins are logged');
+  t.ok(h.logs.some((l) => /^info web login alice:dom1 session \d+ from 127\.0\.0\.1$/.test(l)), 'logins are logged, with the address');
 });
 
 t.test('login only returns to paths on this site', async (t) => {

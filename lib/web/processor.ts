@@ -110,7 +110,7 @@ export class RequestProcessor {
     }
 
     const env = new RequestEnvironment(
-      { method, target, requestCount, startTime, node, extraUrl, session, xhr },
+      { method, target, requestCount, startTime, node, extraUrl, session, xhr, clientAddress: req.socket.remoteAddress ?? '' },
       services,
     );
     progress.env = env;

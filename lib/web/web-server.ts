@@ -18,6 +18,9 @@ import { FilterRegistry, type Filter, type FilterStage } from './filters';
 import { FsCache } from './fs-cache';
 import { HandlerRegistry, type HandlerOptions } from './handlers';
 import { close, createWebListener, listen } from './http-server';
+import { LoginFailureLog } from './login-failure-log';
+import { LoginGate } from './login-gate';
+import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, type LoginThrottleSettings } from './login-throttle';
 import { PageLoader } from './page-loader';
 import { PageResolver } from './page-resolver';
 import { RequestProcessor } from './processor';
@@ -52,6 +55,8 @@ export interface WebServerOptions {
   readonly activeSessionWindowMs?: number;
   /** Milliseconds a file lookup (stat, realpath, URL → file) is reused; 0 turns caching off. Default 1,000. */
   readonly fileCacheTtlMs?: number;
+  /** Failed-login limits (login-throttle.ts); each default as in DEFAULT_LOGIN_THROTTLE. */
+  readonly loginThrottle?: Partial<LoginThrottleSettings>;
 }
 
 export const DEFAULT_EXTENSION_PRECEDENCE: readonly string[] = ['page.js', 'html'];
@@ -70,6 +75,7 @@ export class WebServer {
   readonly #sessionStore: SessionStore;
   #listener: Server | undefined;
   #processor: RequestProcessor | undefined;
+  #logins: LoginGate | undefined;
   #port = 0;
 
   constructor(options: WebServerOptions) {
@@ -107,6 +113,12 @@ export class WebServer {
       cacheTtlMs,
     );
     this.siteMap.onEdit(() => resolver.clear());
+    const logins = new LoginGate(
+      o.auth,
+      new LoginThrottle({ ...DEFAULT_LOGIN_THROTTLE, ...o.loginThrottle }),
+      new LoginFailureLog(o.log),
+      o.log,
+    );
     const processor = new RequestProcessor({
       siteMap: this.siteMap,
       filters: this.#filters,
@@ -117,6 +129,7 @@ export class WebServer {
       services: {
         sessions: new SessionManager(this.#sessionStore, secret, this.#active),
         auth: o.auth,
+        logins,
         log: o.log,
         server: { startedAt, activeSessions: () => this.activeSessions() },
       },
@@ -126,6 +139,7 @@ export class WebServer {
     const address = await listen(listener, o.host, o.port);
     this.#listener = listener;
     this.#processor = processor;
+    this.#logins = logins;
     this.#port = address.port;
     o.log('info', `web listening on ${address.address}:${address.port}`);
   }
@@ -135,6 +149,7 @@ export class WebServer {
     if (listener === undefined) return;
     this.#listener = undefined;
     await close(listener);
+    this.#logins?.close();
     this.#options.log('info', 'web stopped');
   }
 
