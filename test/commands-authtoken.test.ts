@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import t from 'tap';
 import { escape } from '../lib/client/escape';
+import { authChangeSubject } from '../lib/commands/auth';
 import { migrate, openDatabase } from '../lib/store/sqlite';
 import { UserStore } from '../lib/store';
 import { USER_STORE_SCHEMA } from '../lib/store/user-schema';
@@ -43,6 +44,15 @@ t.test('the store tells its listeners of each change', async (t) => {
   await f.call(`passwd:msu:alice:${escape('nope')}:${escape('two')}`);
   await f.call(`changeuserauth:msu:alice:krb5:MSU.EDU`);
   t.same(changed, ['alice:msu'], 'only the change that happened');
+});
+
+t.test('authChangeSubject names the user whose authentication a line changes', async (t) => {
+  t.equal(authChangeSubject('passwd:msu:alice:old:new'), 'alice:msu');
+  t.equal(authChangeSubject('encrypt:changeuserauth:msu:bob:internal:x'), 'bob:msu');
+  t.equal(authChangeSubject('sethost:lib1:passwd:msu:carol:a:b'), 'carol:msu');
+  t.equal(authChangeSubject('auth:msu:alice:pw'), undefined);
+  t.equal(authChangeSubject('passwdx:msu:alice'), undefined);
+  t.equal(authChangeSubject('passwd'), undefined);
 });
 
 t.test('the schema step gives users made before it a token of their own', async (t) => {

@@ -104,7 +104,7 @@ t.test('login: form, refusal, success with return_url, rotation', async (t) => {
   const ok = await postLogin(h, { user: 'alice', domain: 'dom1', password: 'alice-pw', return_url: '/private/?a=1' });
   t.equal(ok.status, 302);
   t.equal(ok.headers.location, '/private/?a=1');
-  t.match(ok.headers['set-cookie']?.[0], /^lc_session=v1\.[^;]+; Path=\/; Max-Age=28800; HttpOnly; SameSite=Lax$/);
+  t.match(ok.headers['set-cookie']?.[0], /^lc_session=v2\.[^;]+; Path=\/; Max-Age=28800; HttpOnly; SameSite=Lax$/);
   const cookie = sessionCookie(ok);
   t.equal((await h.get('/private/', { Cookie: cookie })).status, 200);
 
@@ -146,7 +146,10 @@ t.test('login refuses oversized or non-form bodies', async (t) => {
 t.test('an unreachable home server is a 503, not a wrong password', async (t) => {
   const { LoncapadError } = await import('../lib/errors');
   const h = await startWeb(t, HOST, demoSite(t), {
-    auth: { authenticate: async () => Promise.reject(new LoncapadError('LC_ERR_PEER_DOWN', 'home server down')) },
+    auth: {
+      authenticate: async () => Promise.reject(new LoncapadError('LC_ERR_PEER_DOWN', 'home server down')),
+      authToken: async () => Promise.reject(new LoncapadError('LC_ERR_PEER_DOWN', 'home server down')),
+    },
   });
   const r = await postLogin(h, { user: 'alice', domain: 'dom1', password: 'alice-pw' });
   t.equal(r.status, 503);

@@ -39,6 +39,7 @@ export interface Config {
   readonly loginFailuresPerIp: number;
   readonly loginLockoutMs: number;
   readonly loginDelayMs: number;
+  readonly sessionCheckTtlMs: number;
   readonly logLevel: LogLevel;
 }
 
@@ -117,6 +118,7 @@ export function checkConfig(argv: Record<string, unknown>): Config {
     loginFailuresPerIp: Math.floor(num(argv, 'login-failures-per-ip', 1)),
     loginLockoutMs: num(argv, 'login-lockout-ms', 1),
     loginDelayMs: num(argv, 'login-delay-ms', 0),
+    sessionCheckTtlMs: num(argv, 'session-check-ttl-ms', 0),
     logLevel: str(argv, 'log-level') as LogLevel,
   };
 }

@@ -47,5 +47,10 @@ export const START_OPTIONS = {
     default: 1_000,
     describe: 'wait imposed after the second failed web login to one account from one address; doubles with each further one',
   },
+  'session-check-ttl-ms': {
+    type: 'number',
+    default: 5_000,
+    describe: "how long a web session trusts its user's auth token as her home server last answered it (0: ask every request)",
+  },
   'log-level': { choices: ['debug', 'info', 'warn', 'error'], default: 'info', describe: 'least severe level logged' },
 } as const satisfies Record<string, Options>;

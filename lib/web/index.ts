@@ -16,6 +16,7 @@ export type { AuthLevel } from './sessions';
 export type { Filter, FilterResult, FilterStage } from './filters';
 export type { HandlerOptions } from './handlers';
 export { runSiteOp } from './site-ops';
+export { networkAuth } from './network-auth';
 export type { AcceptedLogin, PasswordCheck } from './login-gate';
 export { DEFAULT_LOGIN_THROTTLE, type LoginThrottleSettings } from './login-throttle';
 export { readFormBody, type FormBody } from './form-body';

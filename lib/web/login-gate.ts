@@ -4,7 +4,9 @@
  *   1. the throttle: a refused attempt ends here, costing no network
  *      request and no scrypt at the home server                  → throttled
  *   2. a malformed name or an empty password is a failure without asking
- *   3. `auth` at her home server
+ *   3. the user's auth token, then `auth` at her home server (the token
+ *      first: a change landing in between leaves the session with the older
+ *      token, which the next request rejects, never the reverse)
  *   4. the outcome goes back to the throttle, and a failure to the log
  *
  * Unknown users cost the same as wrong passwords (the home hashes for
@@ -28,6 +30,8 @@ export interface AcceptedLogin {
   readonly kind: 'accepted';
   readonly user: string;
   readonly domain: string;
+  /** Her auth token at the home server when the password was checked. */
+  readonly authToken: string;
 }
 
 /** Failures of the home server that mean "try again later", not "wrong password". */
@@ -63,8 +67,10 @@ export class LoginGate {
       this.#failures.failed(who, address, account === undefined ? 'malformed name' : 'empty password', Date.now());
       return REFUSED;
     }
+    let authToken: string | undefined;
     let passed: boolean;
     try {
+      authToken = await this.#auth.authToken(user, domain);
       passed = await this.#auth.authenticate(user, domain, password);
     } catch (err) {
       this.#throttle.finish(ticket, 'unknown', Date.now());
@@ -73,9 +79,10 @@ export class LoginGate {
       this.#log('warn', `web login ${account}: home server unavailable (${err.code})`);
       return { kind: 'unavailable' };
     }
-    if (passed) {
+    // No token and yet authorized: she was removed or moved meanwhile; she can try again.
+    if (passed && authToken !== undefined) {
       this.#throttle.finish(ticket, 'passed', Date.now());
-      return { kind: 'accepted', user, domain };
+      return { kind: 'accepted', user, domain, authToken };
     }
     this.#throttle.finish(ticket, 'failed', Date.now());
     this.#failures.failed(account, address, 'unknown user or wrong password', Date.now());

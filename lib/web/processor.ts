@@ -5,7 +5,8 @@
  *   1. normalise the target: 414, 400, 404 for dot segments   normalize-url.ts
  *      then the method: anything but GET, HEAD, POST → 405
  *   2. site-map lookup; a mount URL without its '/' → 302     site-node-table.ts
- *   3. session from the signed cookie (bad → anonymous)       sessions.ts
+ *   3. session from the signed cookie (bad → anonymous),      sessions.ts
+ *      still standing at the user's home server                session-tokens.ts
  *   4. authorisation on the node, before any file lookup:     authorize.ts
  *      anonymous (not XHR) → 302 to login, else → 403
  *   5. preauth and postauth filters, then a registered        filters.ts, handlers.ts
@@ -98,7 +99,7 @@ export class RequestProcessor {
     }
     const { node, extraUrl } = resolution;
 
-    const { session, setCookie } = services.sessions.read(req.headers.cookie, startTime);
+    const { session, setCookie } = await services.sessions.read(req.headers.cookie, startTime);
     if (setCookie !== undefined) res.setHeader('Set-Cookie', setCookie);
 
     const xhr = req.headers['x-requested-with'] === 'XMLHttpRequest';

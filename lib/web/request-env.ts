@@ -10,9 +10,18 @@ import { userParty } from './permissions';
 import type { AuthLevel, Session, SessionManager } from './sessions';
 import type { SiteNode } from './site-node-table';
 
-/** How the web part checks a password; the daemon asks the user's home server. */
+/**
+ * How the web part checks a password and a session; the daemon asks the
+ * user's home server. Both reject with LC_ERR_PEER_DOWN or LC_ERR_TIMEOUT
+ * when her home cannot answer.
+ */
 export interface WebAuth {
   authenticate(user: string, domain: string, password: string): Promise<boolean>;
+  /**
+   * The user's auth token, which her home server replaces whenever her
+   * authentication changes; undefined when no server claims her.
+   */
+  authToken(user: string, domain: string): Promise<string | undefined>;
 }
 
 export type WebLog = (level: 'info' | 'warn' | 'error', msg: string) => void;
@@ -177,7 +186,7 @@ export class RequestEnvironment implements RequestEnv {
   login(res: ServerResponse, accepted: AcceptedLogin): void {
     const userId = userParty(accepted.user, accepted.domain);
     if (userId === undefined) throw badArgs('bad user or domain name');
-    const outcome = this.#services.sessions.login(this.#session, userId, Date.now());
+    const outcome = this.#services.sessions.login(this.#session, userId, accepted.authToken, Date.now());
     this.#session = outcome.session;
     res.setHeader('Set-Cookie', outcome.setCookie);
     this.#services.log('info', `web login ${userId} session ${outcome.session.sessionId} from ${this.clientAddress}`);

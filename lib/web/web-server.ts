@@ -28,6 +28,7 @@ import type { PageHandler, WebAuth, WebLog } from './request-env';
 import { loadSessionSecret } from './session-secret';
 import { SessionStore } from './session-store';
 import { SessionManager } from './sessions';
+import { DEFAULT_SESSION_CHECK_TTL_MS, SessionTokens } from './session-tokens';
 import { SiteMap } from './site-map';
 
 export interface WebServerOptions {
@@ -57,6 +58,13 @@ export interface WebServerOptions {
   readonly fileCacheTtlMs?: number;
   /** Failed-login limits (login-throttle.ts); each default as in DEFAULT_LOGIN_THROTTLE. */
   readonly loginThrottle?: Partial<LoginThrottleSettings>;
+  /**
+   * Milliseconds a user's auth token, as her home server answered it, is
+   * trusted before a request asks again; so a password change made through
+   * another server ends her sessions here at most this late. 0: ask on every
+   * request. Default 5,000.
+   */
+  readonly sessionCheckTtlMs?: number;
 }
 
 export const DEFAULT_EXTENSION_PRECEDENCE: readonly string[] = ['page.js', 'html'];
@@ -75,6 +83,7 @@ export class WebServer {
   readonly #sessionStore: SessionStore;
   #listener: Server | undefined;
   #processor: RequestProcessor | undefined;
+  #sessions: SessionManager | undefined;
   #logins: LoginGate | undefined;
   #port = 0;
 
@@ -113,6 +122,12 @@ export class WebServer {
       cacheTtlMs,
     );
     this.siteMap.onEdit(() => resolver.clear());
+    const tokens = new SessionTokens(
+      (user, domain) => o.auth.authToken(user, domain),
+      o.sessionCheckTtlMs ?? DEFAULT_SESSION_CHECK_TTL_MS,
+      o.log,
+    );
+    const sessions = new SessionManager(this.#sessionStore, secret, this.#active, tokens);
     const logins = new LoginGate(
       o.auth,
       new LoginThrottle({ ...DEFAULT_LOGIN_THROTTLE, ...o.loginThrottle }),
@@ -127,7 +142,7 @@ export class WebServer {
       bodies: new BodyCache(),
       resolver,
       services: {
-        sessions: new SessionManager(this.#sessionStore, secret, this.#active),
+        sessions,
         auth: o.auth,
         logins,
         log: o.log,
@@ -139,6 +154,7 @@ export class WebServer {
     const address = await listen(listener, o.host, o.port);
     this.#listener = listener;
     this.#processor = processor;
+    this.#sessions = sessions;
     this.#logins = logins;
     this.#port = address.port;
     o.log('info', `web listening on ${address.address}:${address.port}`);
@@ -151,6 +167,15 @@ export class WebServer {
     await close(listener);
     this.#logins?.close();
     this.#options.log('info', 'web stopped');
+  }
+
+  /**
+   * The authentication of `userId` (`<user>:<domain>`) changed, through this
+   * server: her sessions ask her home server again at their next request
+   * instead of trusting what it answered before.
+   */
+  authChanged(userId: string): void {
+    this.#sessions?.authChanged(userId);
   }
 
   /** Serve `path` (and, unless `exact`, the URLs below it) with `handler`. Returns an unregister function. */
