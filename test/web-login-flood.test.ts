@@ -130,6 +130,8 @@ t.test('a login flood is throttled; static files stay served; the student still 
 
   t.test('each failure logged with account and address, the flood summarised', async (t) => {
     await acc.stop();
+    // Its last line: everything logged before it has been read too.
+    await acc.waitForLog(/ info stopped$/);
     const failures = (l: string) => l.includes(`web login failed for`) && l.includes(` from ${ATTACKER}: `);
     const lines = acc.stderr.filter(failures);
     t.ok(lines.length > 0 && lines.length <= 10, `a few lines one by one (${lines.length})`);
@@ -158,8 +160,9 @@ t.test('one address guessing one account waits longer each time, then is refused
   const third = await guess(ATTACKER, 'three');
   t.equal(third.status, 429, 'the third must wait after the second failure');
   t.ok(Number(third.headers['retry-after']) > 0 && Number(third.headers['retry-after']) <= 600, 'for up to --login-delay-ms');
-  t.match(third.body, 'Too many failed logins for this account from your address.');
+  t.match(third.body, 'Too many failed logins for this account from your address.', 'the login page says why');
   t.equal((await guess(ATTACKER, PASSWORDS.alice)).status, 429, 'the right password waits too: it is not checked');
   t.equal((await guess(STUDENT, PASSWORDS.alice)).status, 302, 'her own address is not held up');
-  t.ok(slow.stderr.some((l) => l.includes(`web login failed for alice:d1 from ${ATTACKER}: refused for `)));
+  const logged = await slow.waitForLog(/web login failed for alice:d1 from 127\.0\.40\.10: refused for \d+ s \(too many failures from this address for this account\)$/);
+  t.ok(logged, 'the refusal is logged with account and address');
 });
