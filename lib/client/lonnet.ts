@@ -61,7 +61,7 @@ export interface WriteOptions {
 export type WriteAck = 'ok' | 'con_delayed';
 
 export interface DumpOptions {
-  /** JavaScript/Perl regular expression matched against the (unescaped) keys. */
+  /** Regular expression in RE2 syntax (the Perl subset; docs/commands.md) matched against the (unescaped) keys. */
   readonly regexp?: string;
   /** Matching pairs number `start` (default 0, inclusive) to `end` (exclusive), in key order. */
   readonly range?: { readonly start?: number; readonly end: number };
