@@ -379,6 +379,9 @@ export class Daemon {
         get maxReplyBytes() {
           return config().maxReplyBytes;
         },
+        get logRepeatMs() {
+          return config().logRepeatMs;
+        },
       },
       reinit: async () => ((await this.reload()) ? 'ok' : 'error:reload failed (see the log of the receiving host)'),
       pushHostsTable: (text) => this.#pushHostsTable(text),

@@ -37,8 +37,10 @@ t.test('loncapad user', async (t) => {
   ]);
   // debug: the dispatcher logs every command it runs, so the log check below means something.
   const debug = ['--log-level', 'debug'];
-  const lib1 = await net.start('msul1', debug);
-  const lib2 = await net.start('msul2', debug);
+  // The operator runs the CLI on the access server too: it is the library servers' manager,
+  // since only library servers of the user's domain and managers may make users or reset passwords.
+  const lib1 = await net.start('msul1', [...debug, '--managers', 'msua1']);
+  const lib2 = await net.start('msul2', [...debug, '--managers', 'msua1']);
   const acc = await net.start('msua1', debug);
   const daemons: Daemon[] = [lib1, lib2, acc];
   /** The CLI against one daemon's local socket. */

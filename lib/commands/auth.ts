@@ -62,7 +62,8 @@ const home: CommandSpec = {
 
 const makeuser: CommandSpec = {
   name: 'makeuser',
-  access: 'any',
+  access: 'domain',
+  domainArg: 0,
   writes: false,
   secret: true,
   fields: { min: 4, max: 4 },
@@ -75,7 +76,8 @@ const makeuser: CommandSpec = {
 
 const changeuserauth: CommandSpec = {
   name: 'changeuserauth',
-  access: 'any',
+  access: 'domain',
+  domainArg: 0,
   writes: false,
   secret: true,
   fields: { min: 4, max: 4 },

@@ -14,7 +14,8 @@ import { auditOf } from './user-data';
 
 const idput: CommandSpec = {
   name: 'idput',
-  access: 'any',
+  access: 'domain',
+  domainArg: 0,
   writes: true,
   secret: false,
   fields: { min: 2, max: 2 },

@@ -20,7 +20,8 @@ function roleAudit(ctx: CommandContext, edom: string, euser: string): Audit {
 
 const rolesput: CommandSpec = {
   name: 'rolesput',
-  access: 'any',
+  access: 'domain',
+  domainArg: 2,
   writes: true,
   secret: false,
   fields: { min: 5, max: 5 },
@@ -33,7 +34,8 @@ const rolesput: CommandSpec = {
 
 const rolesdel: CommandSpec = {
   name: 'rolesdel',
-  access: 'any',
+  access: 'domain',
+  domainArg: 2,
   writes: true,
   secret: false,
   fields: { min: 5, max: 5 },

@@ -36,6 +36,7 @@ export interface Config {
   readonly loadLimit: number;
   readonly userLoadLimit: number;
   readonly logLevel: LogLevel;
+  readonly logRepeatMs: number;
 }
 
 /** Parse `loncapad start` arguments (without the `start` word). */
@@ -110,5 +111,6 @@ export function checkConfig(argv: Record<string, unknown>): Config {
     loadLimit: num(argv, 'load-limit', 0.01),
     userLoadLimit: num(argv, 'user-load-limit', 0),
     logLevel: str(argv, 'log-level') as LogLevel,
+    logRepeatMs: num(argv, 'log-repeat-ms', 1),
   };
 }

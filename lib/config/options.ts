@@ -35,5 +35,6 @@ export const START_OPTIONS = {
   'max-reply-bytes': { type: 'number', default: 8 * 1024 * 1024, describe: 'largest reply a command builds (dump, keys, restore, ls)' },
   'load-limit': { type: 'number', default: 2, describe: 'load average that counts as 100 % (classic lonLoadLim)' },
   'user-load-limit': { type: 'number', default: 0, describe: 'active sessions that count as 100 % (0: off)' },
+  'log-repeat-ms': { type: 'number', default: 60_000, describe: 'a log line an offender can repeat is written once per period, repeats summed up' },
   'log-level': { choices: ['debug', 'info', 'warn', 'error'], default: 'info', describe: 'least severe level logged' },
 } as const satisfies Record<string, Options>;

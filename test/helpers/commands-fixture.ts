@@ -4,6 +4,10 @@
  * parse, check access, run a writing handler inside one transaction (with the
  * applied-id record when a msgid is given), and turn failures into the
  * classic reply. Only the network is left out.
+ *
+ * The fixture is the library server lib1 of a small network (FIXTURE_HOSTS);
+ * calls come from the access server acc1 unless the test says otherwise
+ * (a caller's role and domain are those of its hosts-table entry).
  */
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +19,21 @@ import { CommandTable } from '../../lib/commands/table';
 import { createLogger } from '../../lib/log';
 import { UserStore } from '../../lib/store';
 
+/** The network the fixture's lib1 believes in. */
+export const FIXTURE_HOSTS = new HostsTable(
+  (
+    [
+      ['lib1', 'msu', 'library'],
+      ['lib2', 'msu', 'library'],
+      ['acc1', 'msu', 'access'],
+      ['lib9', 'other', 'library'],
+    ] as const
+  ).map(([id, domain, role], i) => ({ id, domain, role, hostname: `${id}.example.org`, ip: `192.0.2.${i + 1}`, publicKey: '' })),
+);
+
+/** A library server of msu, the domain of the tests' users: may create users and change their roles. */
+export const MSU_LIBRARY: Caller = { caller: 'lib2' };
+
 export interface Caller {
   readonly caller?: string;
   readonly callerRole?: 'library' | 'access';
@@ -24,8 +43,10 @@ export interface Caller {
 }
 
 export interface FixtureOptions {
+  /** Who calls when a call does not say; default acc1, an access server of msu. */
+  readonly caller?: Caller;
   readonly now?: () => number;
-  readonly settings?: Partial<Pick<CommandSettings, 'resourceDir' | 'tmpLifetimeMs' | 'maxReplyBytes'>>;
+  readonly settings?: Partial<Pick<CommandSettings, 'resourceDir' | 'tmpLifetimeMs' | 'maxReplyBytes' | 'logRepeatMs'>>;
   readonly reinit?: DaemonServices['reinit'];
 }
 
@@ -63,13 +84,14 @@ export function makeFixture(t: Tap, options: FixtureOptions = {}): Fixture {
     resourceDir: join(dir, 'no-resources-here'),
     tmpLifetimeMs: 24 * 60 * 60 * 1000,
     maxReplyBytes: 8 * 1024 * 1024,
+    logRepeatMs: 60_000,
     ...options.settings,
   };
   const services: DaemonServices = {
     hostId: 'lib1',
     version: 'test',
     store,
-    hosts: () => new HostsTable([]),
+    hosts: () => FIXTURE_HOSTS,
     ownIds: () => ['lib1'],
     reply: () => Promise.reject(new Error('no network in this test')),
     settings,
@@ -80,10 +102,12 @@ export function makeFixture(t: Tap, options: FixtureOptions = {}): Fixture {
   // The daemon's own dispatcher: prefixes, access check, exactly-once, classic replies.
   const dispatcher = new Dispatcher(table, services, createLogger('error'));
 
-  async function call(line: string, who: Caller = {}): Promise<string> {
+  async function call(line: string, asked: Caller = {}): Promise<string> {
+    const who = { ...options.caller, ...asked };
+    const caller = who.caller ?? 'acc1';
     return dispatcher.run(line, {
-      caller: who.caller ?? 'acc1',
-      callerRole: who.callerRole ?? 'access',
+      caller,
+      callerRole: who.callerRole ?? FIXTURE_HOSTS.get(caller)?.role ?? 'access',
       local: who.local ?? false,
       manager: who.manager ?? false,
       served: 'lib1',

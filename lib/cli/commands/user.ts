@@ -114,7 +114,7 @@ const addCommand: CommandModule<object, AddArgs> = {
       try {
         await writer.makeuser(argv.home ?? '.', argv.domain, argv.user, argv.auth, secret);
       } catch (err) {
-        throw explain(err, argv, target, { 'error:already_exists': `${who(argv)} already lives on ${target}` });
+        throw explain(err, argv, target, { 'error:already_exists': `${who(argv)} already lives on ${target}`, refused: notAllowed(argv, target) });
       }
       process.stdout.write(`created ${who(argv)} on ${target} (${argv.auth})\n`);
     });
@@ -170,7 +170,7 @@ const passwdCommand: CommandModule<object, PasswdArgs> = {
         try {
           await writer.changeuserauth(home, argv.domain, argv.user, 'internal', lines[0]!);
         } catch (err) {
-          throw explain(err, argv, home, { 'error:no_such_user': `${who(argv)} does not live on ${home}` });
+          throw explain(err, argv, home, { 'error:no_such_user': `${who(argv)} does not live on ${home}`, refused: notAllowed(argv, home) });
         }
       }
       process.stdout.write(`password of ${who(argv)} changed on ${home}\n`);
@@ -242,6 +242,14 @@ export const userCommand: CommandModule = {
 
 function who(argv: CommonArgs): string {
   return `${argv.user} in ${argv.domain}`;
+}
+
+/** The home refused an account change: this host is neither a library server of her domain nor its manager. */
+function notAllowed(argv: CommonArgs, home: string): string {
+  return (
+    `${home} refused: only library servers of ${argv.domain} and the hosts it lists as managers may create users ` +
+    'or reset passwords; run this there, or add this host to its --managers'
+  );
 }
 
 function usage(message: string): LoncapadError {
