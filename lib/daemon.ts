@@ -122,7 +122,7 @@ export class Daemon {
       this.#hosts = this.#readHosts(config);
       this.#self = this.#checkSelf(this.#hosts, config);
       this.#ownIds = this.#hosts.idsAtIp(this.#self.ip);
-      this.store = new UserStore(join(config.spool, 'data.sqlite'));
+      this.store = new UserStore(join(config.spool, 'data.sqlite'), { quotaBytes: () => this.#config.userQuotaBytes });
       this.spool = new Spool(join(config.spool, 'spool.sqlite'));
     } catch (err) {
       this.#releaseLock();
@@ -378,6 +378,9 @@ export class Daemon {
         },
         get maxReplyBytes() {
           return config().maxReplyBytes;
+        },
+        get maxValueBytes() {
+          return config().maxValueBytes;
         },
         get logRepeatMs() {
           return config().logRepeatMs;

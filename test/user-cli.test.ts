@@ -116,17 +116,17 @@ t.test('loncapad user', async (t) => {
   t.test('show finds the home server through the network', async (t) => {
     t.same(await cli(acc, ['show', 'alice', 'msu']), {
       code: 0,
-      stdout: 'user    alice\ndomain  msu\nhome    msul2\nauth    internal\n',
+      stdout: 'user    alice\ndomain  msu\nhome    msul2\nauth    internal\nusage   0 of 268435456 bytes (0.0 %)\n',
       stderr: '',
     });
     t.same(await cli(acc, ['show', 'bob', 'msu', '--json']), {
       code: 0,
-      stdout: '{"user":"bob","domain":"msu","home":"msul1","auth":{"type":"krb5","arg":"MSU.EDU"}}\n',
+      stdout: '{"user":"bob","domain":"msu","home":"msul1","auth":{"type":"krb5","arg":"MSU.EDU"},"usage":{"bytes":0,"quotaBytes":268435456}}\n',
       stderr: '',
     });
     t.same(await cli(acc, ['show', 'bob', 'msu']), {
       code: 0,
-      stdout: 'user    bob\ndomain  msu\nhome    msul1\nauth    krb5 (MSU.EDU)\n',
+      stdout: 'user    bob\ndomain  msu\nhome    msul1\nauth    krb5 (MSU.EDU)\nusage   0 of 268435456 bytes (0.0 %)\n',
       stderr: '',
     });
     t.same(await cli(acc, ['show', 'nobody', 'msu']), {

@@ -85,6 +85,13 @@ export interface AuthInfo {
   readonly arg: string;
 }
 
+export interface StorageUsage {
+  /** Bytes of text stored for the user: values, records, history, activity log. */
+  readonly bytes: number;
+  /** The server's per-user quota in bytes; 0 when it has none. */
+  readonly quotaBytes: number;
+}
+
 export interface ListedFile {
   readonly name: string;
   /** Perl's stat order: dev ino mode nlink uid gid rdev size atime mtime ctime blksize blocks. */
@@ -378,6 +385,14 @@ export class Lonnet {
     const colon = reply.indexOf(':');
     if (colon < 1) throw new LonnetError('unexpected_reply', reply, 'currentauth');
     return { type: reply.slice(0, colon), arg: reply.slice(colon + 1) };
+  }
+
+  /** Bytes the user stores on `peer`, and its per-user quota (0: none). */
+  async usage(peer: string, domain: string, user: string): Promise<StorageUsage> {
+    const reply = await this.#ask(peer, `usage:${userField(domain, user)}`);
+    const m = /^bytes=(\d+)&quota=(\d+)$/.exec(reply);
+    if (!m) throw new LonnetError('unexpected_reply', reply, 'usage');
+    return { bytes: Number(m[1]), quotaBytes: Number(m[2]) };
   }
 
   passwd(

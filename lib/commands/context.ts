@@ -55,6 +55,8 @@ export interface CommandSettings {
   readonly tmpLifetimeMs: number;
   /** Largest reply a handler builds, bytes (replies travel in one sealed frame). */
   readonly maxReplyBytes: number;
+  /** Longest value (escaped text, so characters are bytes) a command stores. */
+  readonly maxValueBytes: number;
   /** A log line an offender can repeat is written once per this period, its repeats summed up, ms. */
   readonly logRepeatMs: number;
 }

@@ -21,7 +21,7 @@ const idput: CommandSpec = {
   fields: { min: 2, max: 2 },
   run(ctx, [udom, list]) {
     const domain = checkName('domain', udom);
-    const pairs = pairsOf(list, 'id');
+    const pairs = pairsOf(list, ctx.services.settings.maxValueBytes, 'id');
     for (const [, name] of pairs) checkName('user name', unescape(name));
     ctx.services.store.ids.put(domain, pairs, auditOf(ctx));
     return 'ok';

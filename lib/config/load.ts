@@ -33,6 +33,8 @@ export interface Config {
   readonly spares: readonly string[];
   readonly tmpLifetimeMs: number;
   readonly maxReplyBytes: number;
+  readonly maxValueBytes: number;
+  readonly userQuotaBytes: number;
   readonly loadLimit: number;
   readonly userLoadLimit: number;
   readonly logLevel: LogLevel;
@@ -108,6 +110,9 @@ export function checkConfig(argv: Record<string, unknown>): Config {
     tmpLifetimeMs: num(argv, 'tmp-lifetime-ms', 0),
     // A reply must fit one sealed frame with room to spare.
     maxReplyBytes: Math.min(num(argv, 'max-reply-bytes', 1024), 12 * 1024 * 1024),
+    // A stored value must come back in a reply, and a command fits one frame.
+    maxValueBytes: Math.min(num(argv, 'max-value-bytes', 1), 8 * 1024 * 1024),
+    userQuotaBytes: num(argv, 'user-quota-bytes', 0),
     loadLimit: num(argv, 'load-limit', 0.01),
     userLoadLimit: num(argv, 'user-load-limit', 0),
     logLevel: str(argv, 'log-level') as LogLevel,

@@ -33,6 +33,8 @@ export const START_OPTIONS = {
   spares: { type: 'array', string: true, default: [] as string[], describe: 'spare servers for the login offload' },
   'tmp-lifetime-ms': { type: 'number', default: 86_400_000, describe: 'how long a tmpput blob lives' },
   'max-reply-bytes': { type: 'number', default: 8 * 1024 * 1024, describe: 'largest reply a command builds (dump, keys, restore, ls)' },
+  'max-value-bytes': { type: 'number', default: 1024 * 1024, describe: 'largest value a command stores (put, store, tmpput …); escaped, so characters are bytes' },
+  'user-quota-bytes': { type: 'number', default: 256 * 1024 * 1024, describe: "storage per user (values, records, history, activity log); 0: no quota" },
   'load-limit': { type: 'number', default: 2, describe: 'load average that counts as 100 % (classic lonLoadLim)' },
   'user-load-limit': { type: 'number', default: 0, describe: 'active sessions that count as 100 % (0: off)' },
   'log-repeat-ms': { type: 'number', default: 60_000, describe: 'a log line an offender can repeat is written once per period, repeats summed up' },

@@ -46,7 +46,9 @@ export interface FixtureOptions {
   /** Who calls when a call does not say; default acc1, an access server of msu. */
   readonly caller?: Caller;
   readonly now?: () => number;
-  readonly settings?: Partial<Pick<CommandSettings, 'resourceDir' | 'tmpLifetimeMs' | 'maxReplyBytes' | 'logRepeatMs'>>;
+  readonly settings?: Partial<Pick<CommandSettings, 'resourceDir' | 'tmpLifetimeMs' | 'maxReplyBytes' | 'maxValueBytes' | 'logRepeatMs'>>;
+  /** The per-user quota, bytes; default none. */
+  readonly quotaBytes?: number;
   readonly reinit?: DaemonServices['reinit'];
 }
 
@@ -74,7 +76,7 @@ export function testDirOf(t: Tap): string {
 export function makeFixture(t: Tap, options: FixtureOptions = {}): Fixture {
   const dir = mkdtempSync(join(testDirOf(t), 'store-'));
   const file = join(dir, 'data.sqlite');
-  const store = new UserStore(file, { now: options.now });
+  const store = new UserStore(file, { now: options.now, quotaBytes: () => options.quotaBytes ?? 0 });
   t.teardown(() => store.close());
   const table = new CommandTable().register(...classicCommands);
   const settings: CommandSettings = {
@@ -84,6 +86,7 @@ export function makeFixture(t: Tap, options: FixtureOptions = {}): Fixture {
     resourceDir: join(dir, 'no-resources-here'),
     tmpLifetimeMs: 24 * 60 * 60 * 1000,
     maxReplyBytes: 8 * 1024 * 1024,
+    maxValueBytes: 1024 * 1024,
     logRepeatMs: 60_000,
     ...options.settings,
   };
