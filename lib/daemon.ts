@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { adminCommands } from './commands/admin';
+import { AuthGuard } from './commands/auth-guard';
 import type { DaemonServices } from './commands/context';
 import { coreCommands } from './commands/core';
 import { Dispatcher } from './commands/dispatch';
@@ -86,6 +87,7 @@ export class Daemon {
   readonly store: UserStore;
   readonly spool: Spool;
   readonly #dispatcher: Dispatcher;
+  readonly #authGuard: AuthGuard;
   readonly #peers: PeerTable;
   readonly #outbox: Outbox;
   readonly #listener: PeerListener;
@@ -128,6 +130,16 @@ export class Daemon {
       this.#releaseLock();
       throw err;
     }
+    this.#authGuard = new AuthGuard({
+      settings: () => ({
+        perAccount: this.#config.authFailuresPerAccount,
+        perHost: this.#config.authFailuresPerHost,
+        windowMs: this.#config.authWindowMs,
+        failureDelayMs: this.#config.authFailureDelayMs,
+      }),
+      logRepeatMs: () => this.#config.logRepeatMs,
+      warn: (line) => log.warn(line),
+    });
     const table = new CommandTable().register(...coreCommands, ...classicCommands, ...adminCommands);
     this.#dispatcher = new Dispatcher(table, this.#services(), log);
     this.#peers = new PeerTable((peer) => this.#makeLink(peer));
@@ -311,6 +323,7 @@ export class Daemon {
     this.#mux.endAll();
     this.#classic.endAll();
     this.#listener.closeAll('shutdown');
+    this.#authGuard.close();
     this.spool.close();
     this.store.close();
     this.#releaseLock();
@@ -361,6 +374,7 @@ export class Daemon {
       hostId: this.#config.hostId,
       version: VERSION,
       store: this.store,
+      authGuard: this.#authGuard,
       hosts: () => this.#hosts,
       ownIds: () => this.#ownIds,
       reply: (peer, command, opts) => this.#router.route(peer, command, { critical: false, timeoutMs: opts?.timeoutMs ?? 0 }),

@@ -130,3 +130,20 @@ t.test('each makeuser gets its own salt', async (t) => {
   const [a, b] = f.store.db.prepare('SELECT auth_arg FROM users ORDER BY name').pluck().all() as string[];
   t.not(a, b);
 });
+
+t.test('passwd checks the old password through the same throttle as auth', async (t) => {
+  const f = makeFixture(t, { ...OPTIONS, auth: { perAccount: 2 } });
+  t.equal(await f.call(`makeuser:msu:alice:internal:${escape(PASSWORD)}`), 'ok');
+  t.equal(await f.call(`passwd:msu:alice:wrong:${escape(NEW_PASSWORD)}`), 'non_authorized');
+  t.equal(await f.call('auth:msu:alice:wrong'), 'non_authorized');
+  t.equal(await f.call(`passwd:msu:alice:${escape(PASSWORD)}:${escape(NEW_PASSWORD)}`), 'non_authorized', 'throttled: not even the right one is checked');
+  t.equal(await f.call(`auth:msu:alice:${escape(PASSWORD)}`), 'non_authorized');
+  t.equal(await f.call(`auth:msu:bob:${escape(PASSWORD)}`), 'non_authorized', 'another account is checked (and fails)');
+  t.match(f.warnings, [
+    'auth failed for alice in msu from lib2',
+    /^auth throttled for alice in msu from lib2: 2 failed checks of the account in 300000 ms; non_authorized without a check until /,
+    'auth failed for bob in msu from lib2',
+  ]);
+  t.equal(f.warnings.length, 3, 'repeats are counted, not logged');
+  t.notOk(f.warnings.join('\n').includes('wrong'), 'no password in the log');
+});

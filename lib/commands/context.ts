@@ -5,6 +5,7 @@
  */
 import type { HostRole, HostsTable } from '../config/hosts';
 import type { UserStore } from '../store/user-store';
+import type { AuthGuard } from './auth-guard';
 
 export interface CommandContext {
   /** lonid of the calling host (this host's own id for local clients). */
@@ -26,6 +27,8 @@ export interface DaemonServices {
   readonly hostId: string;
   readonly version: string;
   readonly store: UserStore;
+  /** Throttles, delays and logs the password checks callers ask for (auth, passwd). */
+  readonly authGuard: AuthGuard;
   /** The current hosts table (replaced on SIGHUP). */
   hosts(): HostsTable;
   /** Every lonid this machine answers for (its own and aliases at its IP). */

@@ -35,6 +35,10 @@ export interface Config {
   readonly maxReplyBytes: number;
   readonly maxValueBytes: number;
   readonly userQuotaBytes: number;
+  readonly authWindowMs: number;
+  readonly authFailuresPerAccount: number;
+  readonly authFailuresPerHost: number;
+  readonly authFailureDelayMs: number;
   readonly loadLimit: number;
   readonly userLoadLimit: number;
   readonly logLevel: LogLevel;
@@ -113,6 +117,10 @@ export function checkConfig(argv: Record<string, unknown>): Config {
     // A stored value must come back in a reply, and a command fits one frame.
     maxValueBytes: Math.min(num(argv, 'max-value-bytes', 1), 8 * 1024 * 1024),
     userQuotaBytes: num(argv, 'user-quota-bytes', 0),
+    authWindowMs: num(argv, 'auth-window-ms', 1),
+    authFailuresPerAccount: num(argv, 'auth-failures-per-account', 1),
+    authFailuresPerHost: num(argv, 'auth-failures-per-host', 1),
+    authFailureDelayMs: num(argv, 'auth-failure-delay-ms', 0),
     loadLimit: num(argv, 'load-limit', 0.01),
     userLoadLimit: num(argv, 'user-load-limit', 0),
     logLevel: str(argv, 'log-level') as LogLevel,

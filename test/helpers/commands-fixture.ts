@@ -12,6 +12,7 @@
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostsTable } from '../../lib/config/hosts';
+import { AuthGuard, type AuthGuardSettings } from '../../lib/commands/auth-guard';
 import { classicCommands } from '../../lib/commands/catalogue';
 import type { CommandSettings, DaemonServices } from '../../lib/commands/context';
 import { Dispatcher } from '../../lib/commands/dispatch';
@@ -49,11 +50,15 @@ export interface FixtureOptions {
   readonly settings?: Partial<Pick<CommandSettings, 'resourceDir' | 'tmpLifetimeMs' | 'maxReplyBytes' | 'maxValueBytes' | 'logRepeatMs'>>;
   /** The per-user quota, bytes; default none. */
   readonly quotaBytes?: number;
+  /** Password-check throttle; default: the daemon's defaults without the failure delay. */
+  readonly auth?: Partial<AuthGuardSettings>;
   readonly reinit?: DaemonServices['reinit'];
 }
 
 export interface Fixture {
   readonly store: UserStore;
+  /** What the daemon would have logged at warn (refusals, failed and throttled checks). */
+  readonly warnings: string[];
   readonly table: CommandTable;
   readonly file: string;
   call(line: string, who?: Caller): Promise<string>;
@@ -90,10 +95,18 @@ export function makeFixture(t: Tap, options: FixtureOptions = {}): Fixture {
     logRepeatMs: 60_000,
     ...options.settings,
   };
+  const warnings: string[] = [];
+  const authGuard = new AuthGuard({
+    settings: () => ({ perAccount: 10, perHost: 100, windowMs: 300_000, failureDelayMs: 0, ...options.auth }),
+    logRepeatMs: () => settings.logRepeatMs,
+    warn: (line) => warnings.push(line),
+  });
+  t.teardown(() => authGuard.close());
   const services: DaemonServices = {
     hostId: 'lib1',
     version: 'test',
     store,
+    authGuard,
     hosts: () => FIXTURE_HOSTS,
     ownIds: () => ['lib1'],
     reply: () => Promise.reject(new Error('no network in this test')),
@@ -118,5 +131,5 @@ export function makeFixture(t: Tap, options: FixtureOptions = {}): Fixture {
     });
   }
 
-  return { store, table, file, call };
+  return { store, warnings, table, file, call };
 }
