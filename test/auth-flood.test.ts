@@ -16,6 +16,7 @@ import type { LoncapadClient } from '../lib';
 import { loadOrCreateKeys } from '../lib/config';
 import { makeNetwork, PEER_PORT } from './helpers/network';
 import { handshake, rawConnect, requestAll } from './helpers/raw-peer';
+import { roundsWhile } from './helpers/wait';
 
 const LOG_REPEAT_MS = 2000;
 const PER_HOST = 30;
@@ -54,16 +55,10 @@ t.test('auth floods from a peer', async (t) => {
    * lists a directory (fs.promises, the thread pool). Every reply, so one
    * late or failed answer fails the test.
    */
-  const servedDuring = async (flood: Promise<unknown>): Promise<string[]> => {
-    let finished = false;
-    const settled = flood.then(
-      () => (finished = true),
-      () => (finished = true),
-    );
+  const servedDuring = (flood: Promise<unknown>): Promise<string[]> => {
     const ask = (c: LoncapadClient, peer: string, command: string) =>
       c.reply(peer, command, { timeoutMs: DEADLINE_MS }).catch((err: { code?: string }) => `client gave up (${err.code})`);
-    const rounds: string[] = [];
-    do {
+    return roundsWhile(flood, async () => {
       const replies = await Promise.all([
         ask(remote, 'home', `auth:d1:bob:${escape('bob-pw')}`),
         ask(remote, 'home', 'ping'),
@@ -71,10 +66,8 @@ t.test('auth floods from a peer', async (t) => {
         ask(local, '.', 'put:d1:carl:work:n=1'),
         ask(local, '.', 'ls:/res/d1'),
       ]);
-      rounds.push(replies.map((r, i) => (i === 4 ? r.replace(/&[\d&]+$/, '&<stat>') : r)).join(' | '));
-    } while (!finished);
-    await settled;
-    return rounds;
+      return replies.map((r, i) => (i === 4 ? r.replace(/&[\d&]+$/, '&<stat>') : r)).join(' | ');
+    });
   };
   const SERVED = 'authorized | home | v | ok | notes.txt&<stat>';
 

@@ -13,6 +13,7 @@ import type { LoncapadClient } from '../lib';
 import { loadOrCreateKeys } from '../lib/config';
 import { makeNetwork, PEER_PORT } from './helpers/network';
 import { handshake, rawConnect, requestAll } from './helpers/raw-peer';
+import { roundsWhile } from './helpers/wait';
 
 const DUMPS = 200;
 /** A probe's deadline: far above a free loop's answer time, far below a stalled loop's. */
@@ -42,19 +43,9 @@ t.test('pathological dump patterns in bulk', async (t) => {
    * every reply, so a single late one fails the test.
    */
   const probeDuring = async (work: Promise<unknown>): Promise<string[]> => {
-    let finished = false;
-    const settled = work.then(
-      () => (finished = true),
-      () => (finished = true),
-    );
-    const replies: string[] = [];
-    do {
-      const ping = (c: LoncapadClient, peer: string) =>
-        c.reply(peer, 'ping', { timeoutMs: PROBE_DEADLINE_MS }).catch((err: { code?: string }) => `client gave up (${err.code})`);
-      replies.push(...(await Promise.all([ping(peerProbe, 'beta'), ping(localProbe, '.')])));
-    } while (!finished);
-    await settled;
-    return replies;
+    const ping = (c: LoncapadClient, peer: string) =>
+      c.reply(peer, 'ping', { timeoutMs: PROBE_DEADLINE_MS }).catch((err: { code?: string }) => `client gave up (${err.code})`);
+    return (await roundsWhile(work, () => Promise.all([ping(peerProbe, 'beta'), ping(localProbe, '.')]))).flat();
   };
 
   t.test('200 in one frame from a peer', async (t) => {
