@@ -37,7 +37,7 @@ export const START_OPTIONS = {
   'user-quota-bytes': { type: 'number', default: 256 * 1024 * 1024, describe: "storage per user (values, records, history, activity log); 0: no quota" },
   'auth-window-ms': { type: 'number', default: 300_000, describe: 'window in which failed password checks are counted' },
   'auth-failures-per-account': { type: 'number', default: 10, describe: 'failed checks of one account (any host) per window before its checks are refused' },
-  'auth-failures-per-host': { type: 'number', default: 100, describe: 'failed checks from one calling host (any account) per window before its checks are refused' },
+  'auth-failures-per-host': { type: 'number', default: 1000, describe: 'failed checks from one calling host (any account) per window before its checks are refused' },
   'auth-failure-delay-ms': { type: 'number', default: 250, describe: 'a failed password check answers after this long' },
   'load-limit': { type: 'number', default: 2, describe: 'load average that counts as 100 % (classic lonLoadLim)' },
   'user-load-limit': { type: 'number', default: 0, describe: 'active sessions that count as 100 % (0: off)' },

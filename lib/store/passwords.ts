@@ -30,7 +30,10 @@ const MAX_PARALLELISM = 4;
  * logins. About 20 checks a second here.
  */
 const MAX_RUNNING_HASHES = 2;
-/** Checks one caller may have waiting: more than its --auth-failures-per-host, so the throttle bites first. */
+/**
+ * Checks one caller may have waiting (about 6 s of hashing): a burst beyond it is answered
+ * `error:transient:…` at once rather than queued; its share of the hashes stays one turn in each round.
+ */
 const MAX_WAITING_PER_CALLER = 128;
 /** Checks waiting in all: each holds a password buffer and a closure, nothing more. */
 const MAX_WAITING_HASHES = 1024;

@@ -97,7 +97,7 @@ export function makeFixture(t: Tap, options: FixtureOptions = {}): Fixture {
   };
   const warnings: string[] = [];
   const authGuard = new AuthGuard({
-    settings: () => ({ perAccount: 10, perHost: 100, windowMs: 300_000, failureDelayMs: 0, ...options.auth }),
+    settings: () => ({ perAccount: 10, perHost: 1000, windowMs: 300_000, failureDelayMs: 0, ...options.auth }),
     logRepeatMs: () => settings.logRepeatMs,
     warn: (line) => warnings.push(line),
   });
