@@ -16,7 +16,7 @@ import type { LoncapadClient } from '../lib';
 import { loadOrCreateKeys } from '../lib/config';
 import { makeNetwork, PEER_PORT } from './helpers/network';
 import { handshake, rawConnect, requestAll } from './helpers/raw-peer';
-import { roundsWhile } from './helpers/wait';
+import { roundsWhile, waitFor } from './helpers/wait';
 
 const LOG_REPEAT_MS = 2000;
 const PER_HOST = 30;
@@ -49,6 +49,12 @@ t.test('auth floods from a peer', async (t) => {
 
   /** The home's auth lines (without their time), as the operator reads them. */
   const authLines = () => home.stderr.filter((l) => / warn auth /.test(l)).map((l) => l.replace(/^\S+ warn /, ''));
+  /** Attempts the log accounts for with lines matching `re`: 1 for a first line, n for `(n more times …)`. */
+  const tally = (re: RegExp) =>
+    authLines().reduce((n, l) => {
+      const m = re.exec(l);
+      return m ? n + (m[1] === undefined ? 1 : Number(m[1])) : n;
+    }, 0);
 
   /**
    * While `flood` runs: another peer logs in and asks, the home writes and
@@ -85,18 +91,21 @@ t.test('auth floods from a peer', async (t) => {
     t.same(await flood, Array(1000).fill('non_authorized'));
     t.same(rounds, Array(rounds.length).fill(SERVED), 'the other peer and the home itself were served throughout');
     t.equal(await remote.reply('home', `auth:d1:amy:${escape('amy-pw')}`), 'non_authorized', 'her account is locked for the window, from every host (the documented trade-off)');
-    await home.waitForLog(/auth failed for amy in d1 from evil \(9 more times/, 3 * LOG_REPEAT_MS);
-    await home.waitForLog(/auth throttled for amy in d1 from evil: .* \(989 more times/, 3 * LOG_REPEAT_MS);
-    const throttled = 'auth throttled for amy in d1 from evil: 10 failed checks of the account in 300000 ms; non_authorized without a check until';
-    // Throttled attempts are answered at once, before the first check has failed.
-    t.match(authLines(), [
-      new RegExp(`^${throttled} \\S+$`),
-      /^auth failed for amy in d1 from evil$/,
+    // A key's first attempt of a period is a line of its own, its repeats one summing-up line at the
+    // period's end; how the ten slow checks fall into periods depends on the machine's load.
+    const failed = /^auth failed for amy in d1 from evil(?: \((\d+) more times? in the last 2 s\))?$/;
+    const throttled =
+      /^auth throttled for amy in d1 from evil: 10 failed checks of the account in 300000 ms; non_authorized without a check until \S+(?: \((\d+) more times? in the last 2 s\))?$/;
+    await waitFor('every attempt accounted for in the log', () => tally(failed) === PER_ACCOUNT && tally(throttled) === 1000 - PER_ACCOUNT, {
+      timeoutMs: 10 * LOG_REPEAT_MS,
+    });
+    t.equal(tally(failed), PER_ACCOUNT, 'each checked failure logged once or summed up');
+    t.equal(tally(throttled), 1000 - PER_ACCOUNT, 'each throttled attempt too');
+    t.match(authLines().filter((l) => l.includes(' from good')), [
       /^auth throttled for amy in d1 from good: 10 failed checks of the account in 300000 ms; non_authorized without a check until \S+$/,
-      new RegExp(`^${throttled} \\S+ \\(989 more times in the last 2 s\\)$`),
-      /^auth failed for amy in d1 from evil \(9 more times in the last 2 s\)$/,
     ]);
-    t.equal(authLines().length, 5, 'a 1000-attempt flood made five log lines');
+    const lines = authLines().length;
+    t.ok(lines <= 12, `bounded: a 1000-attempt flood made ${lines} log lines, not one per attempt`);
     t.notOk(authLines().some((l) => l.includes('wrong')), 'no password in the log');
   });
 
@@ -107,17 +116,16 @@ t.test('auth floods from a peer', async (t) => {
     const rounds = await servedDuring(flood);
     t.same(await flood, Array(300).fill('non_authorized'));
     t.same(rounds, Array(rounds.length).fill(SERVED), 'the other peer and the home itself were served throughout');
-    await home.waitForLog(/auth throttled from mallory .*\(269 more times/, 3 * LOG_REPEAT_MS);
+    const throttled =
+      /^auth throttled from mallory \(for user30 in d1\): 30 failed checks from the host in 300000 ms; non_authorized without a check until \S+(?: \((\d+) more times? in the last 2 s\))?$/;
+    await waitFor('every attempt accounted for in the log', () => tally(throttled) === 300 - PER_HOST, { timeoutMs: 10 * LOG_REPEAT_MS });
     const lines = authLines().slice(before);
     t.same(
       lines.filter((l) => l.startsWith('auth failed for')).sort(),
       Array.from({ length: PER_HOST }, (_, i) => `auth failed for user${i} in d1 from mallory`).sort(),
       'each checked failure once: as many as the host may fail',
     );
-    t.match(lines.filter((l) => l.startsWith('auth throttled')), [
-      /^auth throttled from mallory \(for user30 in d1\): 30 failed checks from the host in 300000 ms; non_authorized without a check until \S+$/,
-      /^auth throttled from mallory \(for user30 in d1\): .* \(269 more times in the last 2 s\)$/,
-    ]);
-    t.equal(lines.length, PER_HOST + 2);
+    t.equal(tally(throttled), 300 - PER_HOST, 'each throttled attempt logged once or summed up');
+    t.ok(lines.length <= PER_HOST + 4, `bounded: ${lines.length} log lines for 300 attempts`);
   });
 });
