@@ -12,6 +12,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { adminCommands } from './commands/admin';
 import { watchAuthChanges } from './commands/auth';
+import { AuthGuard } from './commands/auth-guard';
 import type { DaemonServices } from './commands/context';
 import { coreCommands } from './commands/core';
 import { Dispatcher } from './commands/dispatch';
@@ -86,6 +87,7 @@ export class Daemon {
   readonly store: UserStore;
   readonly spool: Spool;
   readonly #dispatcher: Dispatcher;
+  readonly #authGuard: AuthGuard;
   readonly #peers: PeerTable;
   readonly #outbox: Outbox;
   readonly #listener: PeerListener;
@@ -125,12 +127,22 @@ export class Daemon {
       this.#hosts = this.#readHosts(config);
       this.#self = this.#checkSelf(this.#hosts, config);
       this.#ownIds = this.#hosts.idsAtIp(this.#self.ip);
-      this.store = new UserStore(join(config.spool, 'data.sqlite'));
+      this.store = new UserStore(join(config.spool, 'data.sqlite'), { quotaBytes: () => this.#config.userQuotaBytes });
       this.spool = new Spool(join(config.spool, 'spool.sqlite'));
     } catch (err) {
       this.#releaseLock();
       throw err;
     }
+    this.#authGuard = new AuthGuard({
+      settings: () => ({
+        perAccount: this.#config.authFailuresPerAccount,
+        perHost: this.#config.authFailuresPerHost,
+        windowMs: this.#config.authWindowMs,
+        failureDelayMs: this.#config.authFailureDelayMs,
+      }),
+      logRepeatMs: () => this.#config.logRepeatMs,
+      warn: (line) => log.warn(line),
+    });
     const table = new CommandTable().register(...coreCommands, ...classicCommands, ...adminCommands);
     this.#dispatcher = new Dispatcher(table, this.#services(), log);
     this.#peers = new PeerTable((peer) => this.#makeLink(peer));
@@ -332,6 +344,7 @@ export class Daemon {
     this.#mux.endAll();
     this.#classic.endAll();
     this.#listener.closeAll('shutdown');
+    this.#authGuard.close();
     this.spool.close();
     this.store.close();
     this.#releaseLock();
@@ -382,6 +395,7 @@ export class Daemon {
       hostId: this.#config.hostId,
       version: VERSION,
       store: this.store,
+      authGuard: this.#authGuard,
       hosts: () => this.#hosts,
       ownIds: () => this.#ownIds,
       reply: (peer, command, opts) => this.#route(peer, command, { critical: false, timeoutMs: opts?.timeoutMs ?? 0 }),
@@ -399,6 +413,12 @@ export class Daemon {
         },
         get maxReplyBytes() {
           return config().maxReplyBytes;
+        },
+        get maxValueBytes() {
+          return config().maxValueBytes;
+        },
+        get logRepeatMs() {
+          return config().logRepeatMs;
         },
       },
       reinit: async () => ((await this.reload()) ? 'ok' : 'error:reload failed (see the log of the receiving host)'),

@@ -28,6 +28,7 @@ export {
   type AuthInfo,
   type AuthMode,
   type ListedFile,
+  type StorageUsage,
   type HostInfo,
   type HomeServerOptions,
   type SpareServerOptions,

@@ -28,10 +28,13 @@ t.test('log in, read a protected page, log out — in Chromium', { skip: existsS
     '<!DOCTYPE html><title>Notes</title><h1 id="notes">Amy\'s notes</h1><a id="out" href="/logout/?return_url=/notes/">log out</a>\n',
   );
   const a = await net.start('acc', ['--http-port', String(WEB_PORT)]);
-  await net.start('lib');
+  const lib = await net.start('lib');
   const c = await a.client();
   t.teardown(() => c.close());
-  await new Lonnet(c).makeuser('lib', 'd1', 'amy', 'internal', 'correct horse');
+  // Users are made on their home server by its operator (an access server may not).
+  const admin = await lib.client();
+  await new Lonnet(admin).makeuser('.', 'd1', 'amy', 'internal', 'correct horse');
+  await admin.close();
   for (const args of [
     ['site', 'mount', '/notes/', 'notes', '--no-inherit'],
     ['site', 'grant', '/notes/', 'registered', 'read'],

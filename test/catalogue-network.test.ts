@@ -37,8 +37,10 @@ t.test('the catalogue through the network', async (t) => {
     localAddress: '127.0.9.4',
   });
   t.teardown(() => proxy.close());
-  const lib1 = await net.start('msul1');
-  const lib2 = await net.start('msul2');
+  // msua1 creates users and grants roles below, which only library servers of the users'
+  // domain and managers may (docs/commands.md, Access): it is the library servers' manager.
+  const lib1 = await net.start('msul1', ['--managers', 'msua1']);
+  const lib2 = await net.start('msul2', ['--managers', 'msua1']);
   // No keepalive pings on msua1's links: an armed proxy must cut at the reply under test, not at a ping's.
   const acc = await net.start('msua1', ['--hosts', accView, '--ping-interval-ms', '600000']);
   const client = await acc.client();

@@ -2,13 +2,15 @@ import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import t from 'tap';
 import { escape } from '../lib/client/escape';
-import { makeFixture } from './helpers/commands-fixture';
+import { makeFixture, MSU_LIBRARY } from './helpers/commands-fixture';
 
 const PASSWORD = 'Corr3ct horse: battery & staple!';
 const NEW_PASSWORD = 'n3w-Secret%&=';
+/** Calls come from a library server of the users' domain, which may create them (access 'domain'). */
+const OPTIONS = { caller: MSU_LIBRARY };
 
 t.test('makeuser makes the user live here; auth checks the password', async (t) => {
-  const f = makeFixture(t);
+  const f = makeFixture(t, OPTIONS);
   t.equal(await f.call('home:msu:alice'), 'not_found');
   t.equal(await f.call(`makeuser:msu:alice:internal:${escape(PASSWORD)}`), 'ok');
   t.equal(await f.call('home:msu:alice'), 'found');
@@ -22,7 +24,7 @@ t.test('makeuser makes the user live here; auth checks the password', async (t) 
 });
 
 t.test('auth does not tell unknown users from wrong passwords', async (t) => {
-  const f = makeFixture(t);
+  const f = makeFixture(t, OPTIONS);
   t.equal(await f.call(`makeuser:msu:alice:internal:${escape(PASSWORD)}`), 'ok');
   t.equal(await f.call('makeuser:msu:carol:krb5:MSU.EDU'), 'ok');
   t.equal(await f.call(`auth:msu:nobody:${escape(PASSWORD)}`), 'non_authorized');
@@ -31,7 +33,7 @@ t.test('auth does not tell unknown users from wrong passwords', async (t) => {
 });
 
 t.test('currentauth answers the mode without the hash', async (t) => {
-  const f = makeFixture(t);
+  const f = makeFixture(t, OPTIONS);
   t.equal(await f.call(`makeuser:msu:alice:internal:${escape(PASSWORD)}`), 'ok');
   t.equal(await f.call('makeuser:msu:carol:krb5:MSU.EDU'), 'ok');
   t.equal(await f.call('makeuser:msu:c101:none:'), 'ok');
@@ -42,7 +44,7 @@ t.test('currentauth answers the mode without the hash', async (t) => {
 });
 
 t.test('passwd changes an internal password after checking the old one', async (t) => {
-  const f = makeFixture(t);
+  const f = makeFixture(t, OPTIONS);
   t.equal(await f.call(`makeuser:msu:alice:internal:${escape(PASSWORD)}`), 'ok');
   t.equal(await f.call(`passwd:msu:alice:wrong:${escape(NEW_PASSWORD)}`), 'non_authorized');
   t.equal(await f.call(`passwd:msu:nobody:${escape(PASSWORD)}:${escape(NEW_PASSWORD)}`), 'non_authorized');
@@ -56,7 +58,7 @@ t.test('passwd changes an internal password after checking the old one', async (
 });
 
 t.test('two concurrent password changes: one wins, the other is told', async (t) => {
-  const f = makeFixture(t);
+  const f = makeFixture(t, OPTIONS);
   t.equal(await f.call(`makeuser:msu:alice:internal:${escape(PASSWORD)}`), 'ok');
   const replies = await Promise.all([
     f.call(`passwd:msu:alice:${escape(PASSWORD)}:first`),
@@ -68,7 +70,7 @@ t.test('two concurrent password changes: one wins, the other is told', async (t)
 });
 
 t.test('changeuserauth switches modes', async (t) => {
-  const f = makeFixture(t);
+  const f = makeFixture(t, OPTIONS);
   t.equal(await f.call('makeuser:msu:carol:krb5:MSU.EDU'), 'ok');
   t.equal(await f.call(`changeuserauth:msu:carol:internal:${escape(PASSWORD)}`), 'ok');
   t.equal(await f.call('currentauth:msu:carol'), 'internal:');
@@ -80,7 +82,7 @@ t.test('changeuserauth switches modes', async (t) => {
 });
 
 t.test('bad authentication input changes nothing', async (t) => {
-  const f = makeFixture(t);
+  const f = makeFixture(t, OPTIONS);
   const cases: Array<[string, string]> = [
     ['makeuser:msu:alice:internal:', 'error:empty password'],
     ['makeuser:msu:alice:plain:x', 'error:bad authentication mode'],
@@ -97,7 +99,7 @@ t.test('bad authentication input changes nothing', async (t) => {
 });
 
 t.test('auth commands are flagged secret; no password reaches the database files', async (t) => {
-  const f = makeFixture(t);
+  const f = makeFixture(t, OPTIONS);
   for (const name of ['auth', 'currentauth', 'passwd', 'makeuser', 'changeuserauth']) {
     t.equal(f.table.get(name)?.secret, true, name);
     t.equal(f.table.get(name)?.writes, false, `${name} is not a transactional writes handler`);
@@ -122,9 +124,26 @@ t.test('auth commands are flagged secret; no password reaches the database files
 });
 
 t.test('each makeuser gets its own salt', async (t) => {
-  const f = makeFixture(t);
+  const f = makeFixture(t, OPTIONS);
   t.equal(await f.call(`makeuser:msu:a:internal:same`), 'ok');
   t.equal(await f.call(`makeuser:msu:b:internal:same`), 'ok');
   const [a, b] = f.store.db.prepare('SELECT auth_arg FROM users ORDER BY name').pluck().all() as string[];
   t.not(a, b);
+});
+
+t.test('passwd checks the old password through the same throttle as auth', async (t) => {
+  const f = makeFixture(t, { ...OPTIONS, auth: { perAccount: 2 } });
+  t.equal(await f.call(`makeuser:msu:alice:internal:${escape(PASSWORD)}`), 'ok');
+  t.equal(await f.call(`passwd:msu:alice:wrong:${escape(NEW_PASSWORD)}`), 'non_authorized');
+  t.equal(await f.call('auth:msu:alice:wrong'), 'non_authorized');
+  t.equal(await f.call(`passwd:msu:alice:${escape(PASSWORD)}:${escape(NEW_PASSWORD)}`), 'non_authorized', 'throttled: not even the right one is checked');
+  t.equal(await f.call(`auth:msu:alice:${escape(PASSWORD)}`), 'non_authorized');
+  t.equal(await f.call(`auth:msu:bob:${escape(PASSWORD)}`), 'non_authorized', 'another account is checked (and fails)');
+  t.match(f.warnings, [
+    'auth failed for alice in msu from lib2',
+    /^auth throttled for alice in msu from lib2: 2 failed checks of the account in 300000 ms; non_authorized without a check until /,
+    'auth failed for bob in msu from lib2',
+  ]);
+  t.equal(f.warnings.length, 3, 'repeats are counted, not logged');
+  t.notOk(f.warnings.join('\n').includes('wrong'), 'no password in the log');
 });

@@ -9,14 +9,14 @@ import { authChangeSubject } from '../lib/commands/auth';
 import { migrate, openDatabase } from '../lib/store/sqlite';
 import { UserStore } from '../lib/store';
 import { USER_STORE_SCHEMA } from '../lib/store/user-schema';
-import { makeFixture, testDirOf } from './helpers/commands-fixture';
+import { makeFixture, MSU_LIBRARY, testDirOf } from './helpers/commands-fixture';
 
 const TOKEN_RE = /^[0-9a-f]{16}$/;
 
 t.test('authtoken changes with every change of her authentication, and only then', async (t) => {
   const f = makeFixture(t);
   t.equal(await f.call('authtoken:msu:alice'), 'unknown_user');
-  t.equal(await f.call(`makeuser:msu:alice:internal:${escape('one')}`), 'ok');
+  t.equal(await f.call(`makeuser:msu:alice:internal:${escape('one')}`, MSU_LIBRARY), 'ok');
   const first = await f.call('authtoken:msu:alice');
   t.match(first, TOKEN_RE);
   t.equal(await f.call('authtoken:msu:alice'), first, 'asking changes nothing');
@@ -29,10 +29,10 @@ t.test('authtoken changes with every change of her authentication, and only then
   const second = await f.call('authtoken:msu:alice');
   t.match(second, TOKEN_RE);
   t.not(second, first, 'passwd replaces it');
-  t.equal(await f.call(`changeuserauth:msu:alice:internal:${escape('three')}`), 'ok');
+  t.equal(await f.call(`changeuserauth:msu:alice:internal:${escape('three')}`, MSU_LIBRARY), 'ok');
   const third = await f.call('authtoken:msu:alice');
   t.not(third, second, 'changeuserauth replaces it');
-  t.equal(await f.call('changeuserauth:msu:nobody:internal:x'), 'error:no_such_user');
+  t.equal(await f.call('changeuserauth:msu:nobody:internal:x', MSU_LIBRARY), 'error:no_such_user');
   t.equal(await f.call('authtoken:msu:al:ice'), 'error:bad user name');
 });
 
@@ -40,9 +40,9 @@ t.test('the store tells its listeners of each change', async (t) => {
   const f = makeFixture(t);
   const changed: string[] = [];
   f.store.users.onAuthChange((u) => changed.push(`${u.name}:${u.domain}`));
-  await f.call(`makeuser:msu:alice:internal:${escape('one')}`);
+  await f.call(`makeuser:msu:alice:internal:${escape('one')}`, MSU_LIBRARY);
   await f.call(`passwd:msu:alice:${escape('nope')}:${escape('two')}`);
-  await f.call(`changeuserauth:msu:alice:krb5:MSU.EDU`);
+  await f.call(`changeuserauth:msu:alice:krb5:MSU.EDU`, MSU_LIBRARY);
   t.same(changed, ['alice:msu'], 'only the change that happened');
 });
 

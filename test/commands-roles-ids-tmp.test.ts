@@ -1,6 +1,6 @@
 import t from 'tap';
 import { escape } from '../lib/client/escape';
-import { makeFixture } from './helpers/commands-fixture';
+import { makeFixture, MSU_LIBRARY } from './helpers/commands-fixture';
 
 t.test('rolesput and rolesdel write the roles namespace and record the executor', async (t) => {
   const f = makeFixture(t);
@@ -8,7 +8,7 @@ t.test('rolesput and rolesdel write the roles namespace and record the executor'
   t.equal(await f.call(`rolesput:msu:prof:msu:alice:${role}=${escape('st_0_1700000000')}`, { caller: 'lib2' }), 'ok');
   t.equal(await f.call(`get:msu:alice:roles:${role}`), 'st_0_1700000000');
   t.equal(await f.call(`dump:msu:alice:roles`), `${role}=st_0_1700000000`);
-  t.equal(await f.call(`rolesdel:msu:prof:msu:alice:${role}`), 'ok');
+  t.equal(await f.call(`rolesdel:msu:prof:msu:alice:${role}`, { caller: 'acc1', manager: true }), 'ok', 'a manager may too');
   t.equal(await f.call(`dump:msu:alice:roles`), '');
   t.same(f.store.db.prepare("SELECT op, by_host, executor, payload FROM history WHERE ns = 'roles' ORDER BY id").all(), [
     { op: 'P', by_host: 'lib2', executor: 'prof:msu', payload: `${role}=st_0_1700000000` },
@@ -17,7 +17,7 @@ t.test('rolesput and rolesdel write the roles namespace and record the executor'
 });
 
 t.test('rolesput refuses bad names', async (t) => {
-  const f = makeFixture(t);
+  const f = makeFixture(t, { caller: MSU_LIBRARY });
   t.equal(await f.call('rolesput:msu:../x:msu:alice:r=1'), 'error:bad user name');
   t.equal(await f.call('rolesput:msu:prof:msu:alice'), 'error:rolesput needs 5 arguments');
   t.equal(await f.call('rolesput:msu:prof:msu:alice:r'), 'error:expected role=value');
@@ -25,7 +25,7 @@ t.test('rolesput refuses bad names', async (t) => {
 });
 
 t.test('idput and idget map institutional ids to user names', async (t) => {
-  const f = makeFixture(t);
+  const f = makeFixture(t, { caller: MSU_LIBRARY });
   t.equal(await f.call('idput:msu:A1234=alice&B99=bob'), 'ok');
   t.equal(await f.call('idget:msu:B99&nobody&A1234'), 'bob&&alice');
   t.equal(await f.call('idget:other:A1234'), '', 'maps are per domain');

@@ -52,7 +52,8 @@ async function startNetwork(t: tap.Test): Promise<{ net: Network; acc: Daemon; l
     '--login-failures-per-ip', String(FAILURES_PER_IP),
     '--login-lockout-ms', '3600000',
   ]);
-  const lib = await net.start('lib', ['--http-port', String(WEB_PORT), '--log-level', 'debug']);
+  // acc creates the users on lib, which only a manager may do from an access server.
+  const lib = await net.start('lib', ['--http-port', String(WEB_PORT), '--log-level', 'debug', '--managers', 'acc']);
   const c = await acc.client();
   t.teardown(() => c.close());
   for (const [user, password] of Object.entries(PASSWORDS)) await new Lonnet(c).makeuser('lib', 'd1', user, 'internal', password);

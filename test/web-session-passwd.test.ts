@@ -33,7 +33,8 @@ t.test('a password change ends her sessions on every access server', async (t) =
   // acc1 would trust an answer for an hour: only forgetting it at the change can end her session there at once.
   const acc1 = await net.start('acc1', ['--http-port', String(WEB_PORT), '--session-check-ttl-ms', '3600000']);
   const acc2 = await net.start('acc2', ['--http-port', String(WEB_PORT)]);
-  await net.start('lib');
+  // The access servers create and reset users on lib, which only managers may do.
+  await net.start('lib', ['--managers', 'acc1', 'acc2']);
   const c = await acc1.client();
   t.teardown(() => c.close());
   await new Lonnet(c).makeuser('lib', 'd1', 'alice', 'internal', 'first secret');

@@ -61,7 +61,7 @@ export interface WriteOptions {
 export type WriteAck = 'ok' | 'con_delayed';
 
 export interface DumpOptions {
-  /** JavaScript/Perl regular expression matched against the (unescaped) keys. */
+  /** Regular expression in RE2 syntax (the Perl subset; docs/commands.md) matched against the (unescaped) keys. */
   readonly regexp?: string;
   /** Matching pairs number `start` (default 0, inclusive) to `end` (exclusive), in key order. */
   readonly range?: { readonly start?: number; readonly end: number };
@@ -83,6 +83,13 @@ export interface RestoredRecord {
 export interface AuthInfo {
   readonly type: string;
   readonly arg: string;
+}
+
+export interface StorageUsage {
+  /** Bytes of text stored for the user: values, records, history, activity log. */
+  readonly bytes: number;
+  /** The server's per-user quota in bytes; 0 when it has none. */
+  readonly quotaBytes: number;
 }
 
 export interface ListedFile {
@@ -387,6 +394,14 @@ export class Lonnet {
   async authToken(peer: string, domain: string, user: string): Promise<string | undefined> {
     const reply = await this.#ask(peer, `authtoken:${userField(domain, user)}`);
     return reply === 'unknown_user' ? undefined : reply;
+  }
+
+  /** Bytes the user stores on `peer`, and its per-user quota (0: none). */
+  async usage(peer: string, domain: string, user: string): Promise<StorageUsage> {
+    const reply = await this.#ask(peer, `usage:${userField(domain, user)}`);
+    const m = /^bytes=(\d+)&quota=(\d+)$/.exec(reply);
+    if (!m) throw new LonnetError('unexpected_reply', reply, 'usage');
+    return { bytes: Number(m[1]), quotaBytes: Number(m[2]) };
   }
 
   passwd(

@@ -24,10 +24,16 @@
  * first and then changes the store in one synchronous statement, so it is
  * still all or nothing. They carry secrets, so they are never spooled:
  * exactly-once does not arise.
+ *
+ * Password checks (`auth`, the old password of `passwd`) go through the
+ * daemon's AuthGuard: throttled per account and calling host, delayed when
+ * they fail, logged. Every hash waits in the calling host's line
+ * (store/fair-limiter.ts), so one host's flood cannot take the thread pool.
  */
 import { unescapeBytes } from '../client/escape';
 import { badArgs } from '../errors';
 import { hashPassword, verifyPassword, type AuthRecord } from '../store';
+import type { CommandContext } from './context';
 import { escapedField, userOf } from './fields';
 import { splitPrefixes } from './prefixes';
 import type { CommandSpec } from './table';
@@ -48,9 +54,9 @@ function newPasswordOf(field: string): Buffer {
   return password;
 }
 
-async function authRecordOf(mode: string, arg: string): Promise<AuthRecord> {
+async function authRecordOf(ctx: CommandContext, mode: string, arg: string): Promise<AuthRecord> {
   if (!MODES.has(mode)) throw badArgs('bad authentication mode');
-  if (mode === INTERNAL) return { type: INTERNAL, arg: await hashPassword(newPasswordOf(arg)) };
+  if (mode === INTERNAL) return { type: INTERNAL, arg: await hashPassword(newPasswordOf(arg), ctx.caller) };
   const plain = unescapeBytes(escapedField('authentication argument', arg, MAX_PASSWORD_CHARS)).toString('utf8');
   if (!PLAIN_ARG_RE.test(plain)) throw badArgs('bad authentication argument');
   return { type: mode, arg: plain };
@@ -69,26 +75,28 @@ const home: CommandSpec = {
 
 const makeuser: CommandSpec = {
   name: 'makeuser',
-  access: 'any',
+  access: 'domain',
+  domainArg: 0,
   writes: false,
   secret: true,
   fields: { min: 4, max: 4 },
   async run(ctx, [udom, uname, mode, arg]) {
     const who = userOf(udom, uname);
-    const record = await authRecordOf(mode, arg);
+    const record = await authRecordOf(ctx, mode, arg);
     return ctx.services.store.users.create(who, record) ? 'ok' : 'error:already_exists';
   },
 };
 
 const changeuserauth: CommandSpec = {
   name: 'changeuserauth',
-  access: 'any',
+  access: 'domain',
+  domainArg: 0,
   writes: false,
   secret: true,
   fields: { min: 4, max: 4 },
   async run(ctx, [udom, uname, mode, arg]) {
     const who = userOf(udom, uname);
-    const record = await authRecordOf(mode, arg);
+    const record = await authRecordOf(ctx, mode, arg);
     return ctx.services.store.users.setAuth(who, record) ? 'ok' : 'error:no_such_user';
   },
 };
@@ -96,6 +104,7 @@ const changeuserauth: CommandSpec = {
 /**
  * Unknown users and users without an internal password cost one scrypt
  * like everybody else, so neither the reply nor its timing tells them apart.
+ * A throttled attempt costs none and answers non_authorized too.
  */
 const auth: CommandSpec = {
   name: 'auth',
@@ -108,7 +117,8 @@ const auth: CommandSpec = {
     const password = passwordOf(pass);
     const record = ctx.services.store.users.auth(who);
     const stored = record?.type === INTERNAL ? record.arg : undefined;
-    return (await verifyPassword(password, stored)) ? 'authorized' : 'non_authorized';
+    const ok = await ctx.services.authGuard.verify(who, ctx.caller, () => verifyPassword(password, stored, ctx.caller));
+    return ok ? 'authorized' : 'non_authorized';
   },
 };
 
@@ -139,12 +149,13 @@ const passwd: CommandSpec = {
     const newPassword = newPasswordOf(newField);
     const users = ctx.services.store.users;
     const record = users.auth(who);
+    const guard = ctx.services.authGuard;
     if (record?.type !== INTERNAL) {
-      await verifyPassword(oldPassword, undefined);
+      await guard.verify(who, ctx.caller, () => verifyPassword(oldPassword, undefined, ctx.caller));
       return record ? 'auth_mode_error' : 'non_authorized';
     }
-    if (!(await verifyPassword(oldPassword, record.arg))) return 'non_authorized';
-    const next: AuthRecord = { type: INTERNAL, arg: await hashPassword(newPassword) };
+    if (!(await guard.verify(who, ctx.caller, () => verifyPassword(oldPassword, record.arg, ctx.caller)))) return 'non_authorized';
+    const next: AuthRecord = { type: INTERNAL, arg: await hashPassword(newPassword, ctx.caller) };
     // Compare-and-set: a change that landed while we hashed is not undone.
     return users.replaceAuth(who, record, next) ? 'ok' : 'error:authentication changed meanwhile, try again';
   },

@@ -44,19 +44,20 @@ export class BoundedReply {
 
 /**
  * Feed `read(after)` pages to `take` until a short page or `take` answers
- * false; yields to the event loop before every page but the first.
+ * false; yields to the event loop before every page but the first (and
+ * while an asynchronous `take` works).
  */
 export async function forEachPage<Row, Cursor>(
   first: Cursor,
   read: (after: Cursor) => Row[],
   cursorOf: (row: Row) => Cursor,
-  take: (rows: Row[]) => boolean,
+  take: (rows: Row[]) => boolean | Promise<boolean>,
 ): Promise<void> {
   let after = first;
   for (let page = 0; ; page++) {
     if (page > 0) await nextTurn();
     const rows = read(after);
-    if (rows.length === 0 || !take(rows) || rows.length < PAGE_ROWS) return;
+    if (rows.length === 0 || !(await take(rows)) || rows.length < PAGE_ROWS) return;
     after = cursorOf(rows[rows.length - 1]!);
   }
 }

@@ -12,6 +12,7 @@ import { resourceCommands } from './resources';
 import { roleCommands } from './roles';
 import type { CommandSpec } from './table';
 import { tmpCommands } from './tmp';
+import { usageCommands } from './usage';
 import { userDataCommands } from './user-data';
 
 export const classicCommands: CommandSpec[] = [
@@ -22,6 +23,7 @@ export const classicCommands: CommandSpec[] = [
   ...idCommands,
   ...tmpCommands,
   ...authCommands,
+  ...usageCommands,
   ...resourceCommands,
   ...managerCommands,
 ];

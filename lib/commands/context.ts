@@ -5,6 +5,7 @@
  */
 import type { HostRole, HostsTable } from '../config/hosts';
 import type { UserStore } from '../store/user-store';
+import type { AuthGuard } from './auth-guard';
 
 export interface CommandContext {
   /** lonid of the calling host (this host's own id for local clients). */
@@ -26,6 +27,8 @@ export interface DaemonServices {
   readonly hostId: string;
   readonly version: string;
   readonly store: UserStore;
+  /** Throttles, delays and logs the password checks callers ask for (auth, passwd). */
+  readonly authGuard: AuthGuard;
   /** The current hosts table (replaced on SIGHUP). */
   hosts(): HostsTable;
   /** Every lonid this machine answers for (its own and aliases at its IP). */
@@ -55,6 +58,10 @@ export interface CommandSettings {
   readonly tmpLifetimeMs: number;
   /** Largest reply a handler builds, bytes (replies travel in one sealed frame). */
   readonly maxReplyBytes: number;
+  /** Longest value (escaped text, so characters are bytes) a command stores. */
+  readonly maxValueBytes: number;
+  /** A log line an offender can repeat is written once per this period, its repeats summed up, ms. */
+  readonly logRepeatMs: number;
 }
 
 export interface AdminServices {

@@ -3,7 +3,7 @@
  * exactly-once rule for critical messages.
  *
  *   line ─▶ strip `sethost:<id>:` (serve that alias) and `encrypt:` (every
- *           byte is encrypted anyway) ─▶ table.parse ─▶ mayCall? ─▶
+ *           byte is encrypted anyway) ─▶ table.parse ─▶ refusalOf? ─▶
  *   (sender, msgid) running now? ─▶ wait for that run's reply
  *   (sender, msgid) seen before? ─▶ the recorded reply, nothing runs again
  *   writes?             ─▶ handler + applied-id record in one transaction
@@ -19,7 +19,11 @@ import type { Logger } from '../log';
 import { redactCommand } from '../log';
 import type { CommandContext, DaemonServices } from './context';
 import { splitPrefixes } from './prefixes';
-import { CommandTable, mayCall, type CommandSpec } from './table';
+import { RepeatLog } from './repeat-log';
+import { CommandTable, refusalOf, type CommandSpec } from './table';
+
+/** Distinct (command, caller) refusals logged one by one per period; the rest are counted together. */
+const REFUSALS_LOGGED_PER_PERIOD = 100;
 
 export interface Invocation {
   readonly caller: string;
@@ -42,11 +46,18 @@ export class Dispatcher {
   readonly #log: Logger;
   /** Critical messages whose handler is still running, by sender and id: a second copy waits for the first. */
   readonly #running = new Map<string, Promise<string>>();
+  /** Refusals are logged once per (command, caller) and period, repeats summed up. */
+  readonly #refusals: RepeatLog;
 
   constructor(table: CommandTable, services: DaemonServices, log: Logger) {
     this.table = table;
     this.#services = services;
     this.#log = log;
+    this.#refusals = new RepeatLog({
+      periodMs: () => services.settings.logRepeatMs,
+      maxKeys: REFUSALS_LOGGED_PER_PERIOD,
+      write: (line) => log.warn(line),
+    });
   }
 
   /** Does this line carry a secret (so it must never be written to disk)? */
@@ -76,8 +87,9 @@ export class Dispatcher {
       msgid: inv.msgid,
       services: this.#services,
     };
-    if (!mayCall(spec, ctx)) {
-      this.#log.warn(`refused ${spec.name} from ${inv.caller}: not allowed for this caller`);
+    const refusal = refusalOf(spec, ctx, args);
+    if (refusal !== undefined) {
+      this.#refusals.note(`${spec.name} ${inv.caller}`, () => `refused ${spec.name} from ${inv.caller}: ${refusal}`);
       return 'refused';
     }
     if (this.#log.enabled('debug')) this.#log.debug(`run ${redactCommand(rest, spec.secret)} for ${inv.caller}`);

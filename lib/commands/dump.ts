@@ -8,7 +8,8 @@
  * classic lonnet sent it) is matched against the unescaped key; the range
  * `a-b` keeps matching pairs number a (inclusive) to b (exclusive), counted
  * from 0, and `b` means `0-b`. Large namespaces are read in pages with the
- * event loop free in between; see bounded-reply.ts for the size limit.
+ * event loop free in between; see bounded-reply.ts for the size limit, and
+ * key-pattern.ts for why no pattern can stall the daemon.
  */
 import { unescape } from '../client/escape';
 import { badArgs } from '../errors';
@@ -68,6 +69,7 @@ const dump: CommandSpec = {
     const space = checkNamespace(ns);
     const matcher = pattern === undefined ? undefined : keyMatcher(unescape(pattern));
     const range = rangeOf(rangeField);
+    await matcher?.ready();
     if (range.start >= range.end) return '';
     const reply = new BoundedReply('dump', ctx.services.settings.maxReplyBytes, 'ask for less with a regexp or a range');
     const kv = ctx.services.store.kv;
@@ -76,8 +78,8 @@ const dump: CommandSpec = {
       '',
       (after) => kv.pairsAfter(who, space, after, PAGE_ROWS),
       ([key]: Pair) => key,
-      (page) => {
-        const matches = matcher?.match(page.map(([key]) => unescape(key)));
+      async (page) => {
+        const matches = await matcher?.match(page.map(([key]) => unescape(key)));
         for (let i = 0; i < page.length; i++) {
           if (matches && !matches[i]) continue;
           if (index >= range.start) reply.add(`${page[i]![0]}=${page[i]![1]}`);

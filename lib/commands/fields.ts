@@ -16,8 +16,6 @@ import { checkName, type Pair, type UserRef } from '../store';
 
 /** Longest escaped key (record ids, symbs escaped to three times their length, fit easily). */
 const MAX_KEY_CHARS = 4096;
-/** Longest escaped value; bigger data belongs in files, not in a user's namespace. */
-export const MAX_VALUE_CHARS = 1024 * 1024;
 /** Longest activity-log text. */
 const MAX_LOG_TEXT_CHARS = 64 * 1024;
 
@@ -43,11 +41,12 @@ export function escapedField(what: string, text: string, maxChars: number): stri
 /**
  * A value as sent when it is already in escape()'s form (the common case,
  * and a 1 MiB value is not worth re-encoding); canonical otherwise. Unlike
- * keys, values need no single spelling: nothing looks them up.
+ * keys, values need no single spelling: nothing looks them up. `maxChars` is
+ * the --max-value-bytes setting (escaped text: a character is a byte).
  */
-export function valueOf(text: string): string {
-  if (text.length <= MAX_VALUE_CHARS && !NOT_ESCAPED_FORM_RE.test(text)) return text;
-  return escapedField('value', text, MAX_VALUE_CHARS);
+export function valueOf(text: string, maxChars: number): string {
+  if (text.length <= maxChars && !NOT_ESCAPED_FORM_RE.test(text)) return text;
+  return escapedField('value', text, maxChars);
 }
 
 export function keyOf(text: string, what = 'key'): string {
@@ -60,13 +59,13 @@ export function keysOf(field: string, what = 'key'): string[] {
   return field === '' ? [] : field.split('&').map((k) => keyOf(k, what));
 }
 
-/** `k=v&k=v…`, at least one pair. */
-export function pairsOf(field: string, what = 'key'): Pair[] {
+/** `k=v&k=v…`, at least one pair; values of at most `maxValueChars`. */
+export function pairsOf(field: string, maxValueChars: number, what = 'key'): Pair[] {
   if (field === '') throw badArgs('no key=value pairs');
   return field.split('&').map((item) => {
     const eq = item.indexOf('=');
     if (eq < 0) throw badArgs(`expected ${what}=value`);
-    return [keyOf(item.slice(0, eq), what), valueOf(item.slice(eq + 1))] as const;
+    return [keyOf(item.slice(0, eq), what), valueOf(item.slice(eq + 1), maxValueChars)] as const;
   });
 }
 

@@ -14,13 +14,14 @@ import { auditOf } from './user-data';
 
 const idput: CommandSpec = {
   name: 'idput',
-  access: 'any',
+  access: 'domain',
+  domainArg: 0,
   writes: true,
   secret: false,
   fields: { min: 2, max: 2 },
   run(ctx, [udom, list]) {
     const domain = checkName('domain', udom);
-    const pairs = pairsOf(list, 'id');
+    const pairs = pairsOf(list, ctx.services.settings.maxValueBytes, 'id');
     for (const [, name] of pairs) checkName('user name', unescape(name));
     ctx.services.store.ids.put(domain, pairs, auditOf(ctx));
     return 'ok';

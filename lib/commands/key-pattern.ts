@@ -1,114 +1,144 @@
 /**
  * The key regular expression of `dump` (classic lond matched the unescaped
- * key against a caller's Perl regexp). A caller's pattern must not be able to
- * hang the daemon, so:
+ * key against a caller's Perl regexp). Any local user of any host can send
+ * one, so no pattern may stall the daemon:
  *
- *   1. it is bounded in length and refused when it has the shapes that cause
- *      catastrophic backtracking or unbounded work (a repeated group that
- *      itself repeats, back-references, look-behind);
- *   2. whatever slips through runs under a deadline: each batch of keys is
- *      matched inside a `vm` script with a timeout (V8 interrupts even a
- *      backtracking regexp), and a dump has a total matching budget.
+ *   1. Patterns are compiled by RE2JS, a port of RE2: matching takes time
+ *      linear in the key's length whatever the pattern, because nothing ever
+ *      backtracks. The constructs that need backtracking (back-references,
+ *      look-ahead, look-behind) are refused by name, and a pattern that
+ *      compiles to a large program is refused, since the worst case per key
+ *      is program size × key length.
+ *   2. Matching runs through one TurnScheduler for the whole process: the
+ *      keys of every dump are matched a key at a time, round-robin, under one
+ *      budget per event-loop turn, so many dumps at once take turns instead
+ *      of adding up; and one dump has a total matching budget.
  *
- * Syntax is JavaScript's, which covers the Perl subset classic callers used.
+ * Syntax is RE2's, which covers the Perl subset classic callers used
+ * (docs/commands.md lists the differences).
  */
-import { Script, createContext } from 'node:vm';
-import { badArgs } from '../errors';
+import { RE2JS, RE2JSException } from 're2js';
+import { badArgs, LoncapadError } from '../errors';
+import { TurnScheduler, type SlicedJob } from './turn-scheduler';
 
 const MAX_PATTERN_CHARS = 256;
-/** One batch of keys may take this long; far above any sane pattern (about 0.5 ms per 1000 keys). */
-const BATCH_TIMEOUT_MS = 50;
-/** All batches of one dump together; the event loop yields between batches meanwhile. */
+/**
+ * Largest compiled program. One key is one uninterrupted step; with this
+ * bound the worst key (4096 characters, an automaton that keeps missing its
+ * cache) takes about 100 ms here, a sane pattern well under 0.1 ms.
+ */
+const MAX_PROGRAM_INSTRUCTIONS = 1000;
+/** All the matching of one dump, ms: a pattern that is merely slow on a huge namespace gets an error, not the CPU. */
 const TOTAL_BUDGET_MS = 1000;
+/**
+ * Compiled patterns kept for reuse (a caller often repeats its dump). Each
+ * builds an automaton of up to about 8 MiB as it matches, so keep few.
+ */
+const CACHED_PATTERNS = 8;
 
-/** One context for every dump: runs are synchronous, so they never overlap. */
-const sandbox = createContext({ re: /(?:)/, keys: [] as string[] });
-const matchKeys = new Script('keys.map((k) => re.test(k))');
+/**
+ * Matching of all dumps together takes at most about 10 ms per event-loop
+ * turn; 8 jobs at a time keep at most 8 automata (about 8 MiB each) growing.
+ */
+const matching = new TurnScheduler({ turnBudgetMs: 10, sliceMs: 1, maxActive: 8 });
+/** Pattern → compiled program or the refusal, most recently used last. */
+const cache = new Map<string, RE2JS | LoncapadError>();
 
 export interface KeyMatcher {
-  /** Which of `keys` (unescaped) match; throws `error:` when the pattern is too slow. */
-  match(keys: readonly string[]): boolean[];
+  /** Resolves once the pattern is compiled; rejects with `error:` when it cannot be used. */
+  ready(): Promise<void>;
+  /** Which of `keys` (unescaped) match, in order; rejects with `error:` past the dump's budget. */
+  match(keys: readonly string[]): Promise<boolean[]>;
 }
 
 /** A matcher for the escaped-then-unescaped `pattern`; undefined when it matches every key. */
 export function keyMatcher(pattern: string): KeyMatcher | undefined {
   if (pattern === '' || pattern === '.') return undefined;
   if (pattern.length > MAX_PATTERN_CHARS) throw badArgs(`regexp longer than ${MAX_PATTERN_CHARS} characters`);
-  const danger = dangerOf(pattern);
-  if (danger) throw badArgs(`regexp refused (${danger})`);
-  let re: RegExp;
-  try {
-    re = new RegExp(pattern);
-  } catch (err) {
-    throw badArgs(`bad regexp: ${(err as Error).message}`);
-  }
-  let spentMs = 0;
+  const unsupported = unsupportedOf(pattern);
+  if (unsupported) throw badArgs(`regexp refused (${unsupported})`);
+  const spent = { ms: 0 };
   return {
-    match(keys) {
-      const budget = Math.min(BATCH_TIMEOUT_MS, TOTAL_BUDGET_MS - spentMs);
-      if (budget <= 0) throw badArgs('regexp too slow for this namespace');
-      const started = performance.now();
-      sandbox.re = re;
-      sandbox.keys = keys;
-      try {
-        return matchKeys.runInContext(sandbox, { timeout: Math.ceil(budget) }) as boolean[];
-      } catch (err) {
-        if ((err as { code?: unknown }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
-          throw badArgs('regexp too slow (catastrophic backtracking?)');
-        }
-        throw err;
-      } finally {
-        sandbox.keys = [];
-        spentMs += performance.now() - started;
-      }
+    ready: () => matching.run(new PatternMatch(pattern, [], spent)),
+    async match(keys) {
+      const job = new PatternMatch(pattern, keys, spent);
+      await matching.run(job);
+      return job.results;
     },
   };
 }
 
-interface GroupScan {
-  repeats: boolean;
+/** One page of keys against one pattern: the first step compiles (or takes it from the cache), each next step tests one key. */
+class PatternMatch implements SlicedJob {
+  readonly results: boolean[] = [];
+  readonly #pattern: string;
+  readonly #keys: readonly string[];
+  readonly #spent: { ms: number };
+  #re: RE2JS | undefined;
+
+  constructor(pattern: string, keys: readonly string[], spent: { ms: number }) {
+    this.#pattern = pattern;
+    this.#keys = keys;
+    this.#spent = spent;
+  }
+
+  step(): boolean {
+    const started = performance.now();
+    try {
+      if (this.#re === undefined) this.#re = compiled(this.#pattern);
+      else this.results.push(this.#re.test(this.#keys[this.results.length]!));
+    } finally {
+      this.#spent.ms += performance.now() - started;
+    }
+    if (this.#spent.ms > TOTAL_BUDGET_MS) throw badArgs('regexp too slow for this namespace');
+    return this.results.length === this.#keys.length;
+  }
+}
+
+function compiled(pattern: string): RE2JS {
+  let entry = cache.get(pattern);
+  if (entry === undefined) {
+    entry = compile(pattern);
+    if (cache.size >= CACHED_PATTERNS) cache.delete(cache.keys().next().value!);
+  } else cache.delete(pattern);
+  cache.set(pattern, entry);
+  if (entry instanceof LoncapadError) throw entry;
+  return entry;
+}
+
+function compile(pattern: string): RE2JS | LoncapadError {
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile(pattern);
+  } catch (err) {
+    if (err instanceof RE2JSException) return badArgs(`bad regexp: ${err.message.replace(/^error parsing regexp: /, '')}`);
+    throw err;
+  }
+  const size = re.programSize();
+  if (size > MAX_PROGRAM_INSTRUCTIONS) return badArgs(`regexp too large (${size} instructions, at most ${MAX_PROGRAM_INSTRUCTIONS})`);
+  return re;
 }
 
 /**
- * Why a pattern is refused, or undefined. A small scanner over the pattern's
- * structure (escapes, classes, groups, quantifiers), not a full parser: it
- * looks only for the shapes that make backtracking exponential.
+ * The constructs RE2 lacks because they need backtracking, by name, so the
+ * caller knows what to change (RE2's own message would only say "invalid").
  */
-function dangerOf(pattern: string): string | undefined {
-  const groups: GroupScan[] = [{ repeats: false }];
+function unsupportedOf(pattern: string): string | undefined {
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
     if (c === '\\') {
-      const next = pattern[i + 1] ?? '';
-      if (/[1-9]/.test(next) || next === 'k') return 'back-reference';
+      // \1…\9, \k<name> (JavaScript, Perl), \g1, \g{name} (Perl)
+      if (/[1-9kg]/.test(pattern[i + 1] ?? '')) return 'back-reference';
       i++;
     } else if (c === '[') {
       i = endOfClass(pattern, i);
-    } else if (c === '(') {
-      if (pattern.startsWith('(?<=', i) || pattern.startsWith('(?<!', i)) return 'look-behind';
-      groups.push({ repeats: false });
-    } else if (c === ')') {
-      const inner = groups.pop();
-      if (!inner || groups.length === 0) return undefined; // unbalanced: new RegExp reports it
-      const repeat = repetitionAt(pattern, i + 1);
-      if (repeat && inner.repeats) return 'nested repetition';
-      if (repeat || inner.repeats) groups[groups.length - 1]!.repeats = true;
-    } else if (repetitionAt(pattern, i)) {
-      groups[groups.length - 1]!.repeats = true;
+    } else if (pattern.startsWith('(?=', i) || pattern.startsWith('(?!', i)) {
+      return 'look-ahead';
+    } else if (pattern.startsWith('(?<=', i) || pattern.startsWith('(?<!', i)) {
+      return 'look-behind';
     }
   }
   return undefined;
-}
-
-/** Does a quantifier that repeats (`*`, `+`, `{n,}`, `{n,m}` with m > 1) start at `i`? */
-function repetitionAt(pattern: string, i: number): boolean {
-  const c = pattern[i];
-  if (c === '*' || c === '+') return true;
-  if (c !== '{') return false;
-  const m = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(i, i + 24));
-  if (!m) return false;
-  if (m[2] === undefined) return Number(m[1]) > 1;
-  return m[3] === '' || Number(m[3]) > 1;
 }
 
 /** Index of the `]` that closes the class opened at `start` (or the end of the pattern). */

@@ -44,7 +44,7 @@ const store: CommandSpec = {
     const who = userOf(dom, user);
     const space = writableNamespace(ns);
     const id = recordIdOf(rid);
-    const pairs = pairsOf(list);
+    const pairs = pairsOf(list, ctx.services.settings.maxValueBytes);
     if (pairs.some(([k]) => k === TIMESTAMP_KEY)) throw badArgs('timestamp is set by the server');
     ctx.services.store.records.store(who, space, id, pairs, auditOf(ctx));
     return 'ok';

@@ -20,20 +20,24 @@ function roleAudit(ctx: CommandContext, edom: string, euser: string): Audit {
 
 const rolesput: CommandSpec = {
   name: 'rolesput',
-  access: 'any',
+  access: 'domain',
+  domainArg: 2,
   writes: true,
   secret: false,
   fields: { min: 5, max: 5 },
   run(ctx, [edom, euser, udom, uname, list]) {
     const audit = roleAudit(ctx, edom, euser);
-    ctx.services.store.kv.put(userOf(udom, uname), ROLES_NAMESPACE, pairsOf(list, 'role'), audit);
+    const roles = pairsOf(list, ctx.services.settings.maxValueBytes, 'role');
+    // A grant by the domain's authority is counted but never refused by the quota.
+    ctx.services.store.kv.put(userOf(udom, uname), ROLES_NAMESPACE, roles, audit, 'count');
     return 'ok';
   },
 };
 
 const rolesdel: CommandSpec = {
   name: 'rolesdel',
-  access: 'any',
+  access: 'domain',
+  domainArg: 2,
   writes: true,
   secret: false,
   fields: { min: 5, max: 5 },

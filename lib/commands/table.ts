@@ -8,8 +8,9 @@
  *
  * Flags follow classic lond's `register_handler(name, sub, must_encrypt,
  * client_ok, manager_ok)`, widened to what loncapad needs:
- *   access   who may call it: any peer, a library server, a configured manager,
- *            or only a process on this machine;
+ *   access   who may call it: any peer, a library server, a library server of
+ *            the user's domain (or a manager), a configured manager, or only a
+ *            process on this machine; local clients may call everything;
  *   writes   the handler changes the user store; it runs inside one SQLite
  *            transaction together with the critical message's applied-id
  *            record, so it must be synchronous;
@@ -18,13 +19,21 @@
 import { LoncapadError } from '../errors';
 import type { CommandContext } from './context';
 
-export type CommandAccess = 'any' | 'library' | 'manager' | 'local';
+/**
+ * `domain` is for what makes a user who she is — accounts, authentication,
+ * roles, institutional ids: one compromised access server must not own every
+ * account of the network, so only the library servers of the user's own
+ * domain (where her home is) and configured managers may send these.
+ */
+export type CommandAccess = 'any' | 'library' | 'domain' | 'manager' | 'local';
 
 export interface CommandSpec {
   readonly name: string;
   readonly access: CommandAccess;
   readonly writes: boolean;
   readonly secret: boolean;
+  /** With access `domain`: the index of the argument naming the user's domain (without it, only managers). */
+  readonly domainArg?: number;
   /** Fields after the command word: at least `min`, at most `max` (the last keeps its `:`). */
   readonly fields: { readonly min: number; readonly max: number };
   /** Synchronous when `writes` is set (it runs inside a transaction). */
@@ -97,21 +106,36 @@ function splitFields(rest: string, max: number): string[] {
   return out;
 }
 
-/** May this caller run this command? */
-export function mayCall(spec: CommandSpec, ctx: CommandContext): boolean {
-  if (ctx.local) return true;
+/** Why this caller may not run this command with these arguments; undefined when it may. */
+export function refusalOf(spec: CommandSpec, ctx: CommandContext, args: readonly string[]): string | undefined {
+  if (ctx.local) return undefined;
   switch (spec.access) {
     case 'any':
-      return true;
+      return undefined;
     case 'library':
-      return ctx.callerRole === 'library';
+      return ctx.callerRole === 'library' ? undefined : 'not a library server';
+    case 'domain':
+      return ctx.manager ? undefined : domainRefusal(spec, ctx, args);
     case 'manager':
-      return ctx.manager;
+      return ctx.manager ? undefined : 'not a manager';
     case 'local':
-      return false;
+      return 'for local clients only';
     default: {
       const never: never = spec.access;
       return never;
     }
   }
 }
+
+/** The caller's domain and role come from the hosts table, as its admission did. */
+function domainRefusal(spec: CommandSpec, ctx: CommandContext, args: readonly string[]): string | undefined {
+  const domain = spec.domainArg === undefined ? undefined : args[spec.domainArg];
+  const caller = ctx.services.hosts().get(ctx.caller);
+  if (domain !== undefined && caller?.role === 'library' && caller.domain === domain) return undefined;
+  // The domain is the caller's text, not yet checked: name it only when it is a plain name.
+  const named = domain !== undefined && PLAIN_DOMAIN_RE.test(domain) ? `domain ${domain}` : "the user's domain";
+  const is = caller ? `${caller.role} in ${caller.domain}` : 'not in the hosts table';
+  return `only library servers of ${named} and managers may (${ctx.caller} is ${is})`;
+}
+
+const PLAIN_DOMAIN_RE = /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,127}$/;

@@ -10,7 +10,6 @@
  */
 import { isWellEscaped } from '../client/escape';
 import { badArgs } from '../errors';
-import { MAX_VALUE_CHARS } from './fields';
 import type { CommandSpec } from './table';
 
 const TMP_ID_RE = /^[0-9a-f]{32}$/;
@@ -29,7 +28,8 @@ const tmpput: CommandSpec = {
   secret: false,
   fields: { min: 1, max: 1 },
   run(ctx, [data]) {
-    if (data.length > MAX_VALUE_CHARS) throw badArgs(`data longer than ${MAX_VALUE_CHARS} characters`);
+    const maxChars = ctx.services.settings.maxValueBytes;
+    if (data.length > maxChars) throw badArgs(`data longer than ${maxChars} characters`);
     if (TMP_DATA_FORBIDDEN_RE.test(data)) throw badArgs('unescaped character in data');
     if (!isWellEscaped(data)) throw badArgs('bad escape in data');
     const lifetimeMs = ctx.services.settings.tmpLifetimeMs;

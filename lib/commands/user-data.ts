@@ -43,7 +43,7 @@ const put: CommandSpec = {
   run(ctx, [dom, user, ns, list]) {
     const who = userOf(dom, user);
     const space = writableNamespace(ns);
-    ctx.services.store.kv.put(who, space, pairsOf(list), auditOf(ctx));
+    ctx.services.store.kv.put(who, space, pairsOf(list, ctx.services.settings.maxValueBytes), auditOf(ctx));
     return 'ok';
   },
 };
@@ -57,7 +57,7 @@ const newput: CommandSpec = {
   run(ctx, [dom, user, ns, list]) {
     const who = userOf(dom, user);
     const space = writableNamespace(ns);
-    const taken = ctx.services.store.kv.newPut(who, space, pairsOf(list), auditOf(ctx));
+    const taken = ctx.services.store.kv.newPut(who, space, pairsOf(list, ctx.services.settings.maxValueBytes), auditOf(ctx));
     return taken === undefined ? 'ok' : `key_exists: ${taken}`;
   },
 };

@@ -33,6 +33,12 @@ export interface Config {
   readonly spares: readonly string[];
   readonly tmpLifetimeMs: number;
   readonly maxReplyBytes: number;
+  readonly maxValueBytes: number;
+  readonly userQuotaBytes: number;
+  readonly authWindowMs: number;
+  readonly authFailuresPerAccount: number;
+  readonly authFailuresPerHost: number;
+  readonly authFailureDelayMs: number;
   readonly loadLimit: number;
   readonly userLoadLimit: number;
   readonly loginFailuresPerAccount: number;
@@ -41,6 +47,7 @@ export interface Config {
   readonly loginDelayMs: number;
   readonly sessionCheckTtlMs: number;
   readonly logLevel: LogLevel;
+  readonly logRepeatMs: number;
 }
 
 /** Parse `loncapad start` arguments (without the `start` word). */
@@ -118,6 +125,13 @@ export function checkConfig(argv: Record<string, unknown>): Config {
     tmpLifetimeMs: num(argv, 'tmp-lifetime-ms', 0),
     // A reply must fit one sealed frame with room to spare.
     maxReplyBytes: Math.min(num(argv, 'max-reply-bytes', 1024), 12 * 1024 * 1024),
+    // A stored value must come back in a reply, and a command fits one frame.
+    maxValueBytes: Math.min(num(argv, 'max-value-bytes', 1), 8 * 1024 * 1024),
+    userQuotaBytes: num(argv, 'user-quota-bytes', 0),
+    authWindowMs: num(argv, 'auth-window-ms', 1),
+    authFailuresPerAccount: num(argv, 'auth-failures-per-account', 1),
+    authFailuresPerHost: num(argv, 'auth-failures-per-host', 1),
+    authFailureDelayMs: num(argv, 'auth-failure-delay-ms', 0),
     loadLimit: num(argv, 'load-limit', 0.01),
     userLoadLimit: num(argv, 'user-load-limit', 0),
     loginFailuresPerAccount: Math.floor(num(argv, 'login-failures-per-account', 1)),
@@ -126,5 +140,6 @@ export function checkConfig(argv: Record<string, unknown>): Config {
     loginDelayMs: num(argv, 'login-delay-ms', 0),
     sessionCheckTtlMs: num(argv, 'session-check-ttl-ms', 0),
     logLevel: str(argv, 'log-level') as LogLevel,
+    logRepeatMs: num(argv, 'log-repeat-ms', 1),
   };
 }

@@ -39,6 +39,12 @@ export const START_OPTIONS = {
   spares: { type: 'array', string: true, default: [] as string[], describe: 'spare servers for the login offload' },
   'tmp-lifetime-ms': { type: 'number', default: 86_400_000, describe: 'how long a tmpput blob lives' },
   'max-reply-bytes': { type: 'number', default: 8 * 1024 * 1024, describe: 'largest reply a command builds (dump, keys, restore, ls)' },
+  'max-value-bytes': { type: 'number', default: 1024 * 1024, describe: 'largest value a command stores (put, store, tmpput …); escaped, so characters are bytes' },
+  'user-quota-bytes': { type: 'number', default: 256 * 1024 * 1024, describe: "storage per user (values, records, history, activity log); 0: no quota" },
+  'auth-window-ms': { type: 'number', default: 300_000, describe: 'window in which failed password checks are counted' },
+  'auth-failures-per-account': { type: 'number', default: 10, describe: 'failed checks of one account (any host) per window before its checks are refused' },
+  'auth-failures-per-host': { type: 'number', default: 1000, describe: 'failed checks from one calling host (any account) per window before its checks are refused' },
+  'auth-failure-delay-ms': { type: 'number', default: 250, describe: 'a failed password check answers after this long' },
   'load-limit': { type: 'number', default: 2, describe: 'load average that counts as 100 % (classic lonLoadLim)' },
   'user-load-limit': { type: 'number', default: 0, describe: 'active sessions that count as 100 % (0: off)' },
   'login-failures-per-account': {
@@ -58,5 +64,6 @@ export const START_OPTIONS = {
     default: 5_000,
     describe: "how long a web session trusts its user's auth token as her home server last answered it (0: ask every request)",
   },
+  'log-repeat-ms': { type: 'number', default: 60_000, describe: 'a log line an offender can repeat is written once per period, repeats summed up' },
   'log-level': { choices: ['debug', 'info', 'warn', 'error'], default: 'info', describe: 'least severe level logged' },
 } as const satisfies Record<string, Options>;

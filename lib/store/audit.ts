@@ -2,8 +2,9 @@
  * The audit trail: the per-namespace change history (classic `<ns>.hist`)
  * and the per-user activity log (classic `activity.log`).
  */
-import type { Db } from './sqlite';
+import { type Db, type TransactionRunner, transactionRunner } from './sqlite';
 import type { Clock, UserRef } from './types';
+import type { UsageTable } from './usage-table';
 
 /** Who caused a change: the calling host, and for role changes the user who made it. */
 export interface Audit {
@@ -25,8 +26,17 @@ export class HistoryLog {
   }
 
   /** `nohist_` namespaces keep no history, as in classic lond (they hold bulky caches). */
+  keeps(ns: string): boolean {
+    return !ns.startsWith('nohist_');
+  }
+
+  /** Bytes that adding `payload` to `ns`'s history stores (for the user's usage). */
+  bytesOf(ns: string, payload: string): number {
+    return this.keeps(ns) ? payload.length : 0;
+  }
+
   add(user: UserRef, ns: string, op: HistoryOp, audit: Audit, payload: string): void {
-    if (ns.startsWith('nohist_')) return;
+    if (!this.keeps(ns)) return;
     const executor = audit.executor ? `${audit.executor.name}:${audit.executor.domain}` : null;
     this.#add.run(user.domain, user.name, ns, op, this.#now(), audit.byHost, executor, payload);
   }
@@ -35,13 +45,20 @@ export class HistoryLog {
 export class ActivityLog {
   readonly #add;
   readonly #now: Clock;
+  readonly #usage: UsageTable;
+  readonly #transaction: TransactionRunner;
 
-  constructor(db: Db, now: Clock) {
+  constructor(db: Db, now: Clock, usage: UsageTable) {
     this.#now = now;
+    this.#usage = usage;
+    this.#transaction = transactionRunner(db);
     this.#add = db.prepare('INSERT INTO activity (domain, name, at, by_host, text) VALUES (?, ?, ?, ?, ?)');
   }
 
   append(user: UserRef, byHost: string, text: string): void {
-    this.#add.run(user.domain, user.name, this.#now(), byHost, text);
+    this.#transaction(() => {
+      this.#usage.charge(user, Buffer.byteLength(text));
+      this.#add.run(user.domain, user.name, this.#now(), byHost, text);
+    });
   }
 }

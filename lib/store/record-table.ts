@@ -7,6 +7,7 @@
 import type { Audit, HistoryLog } from './audit';
 import { type Db, type TransactionRunner, transactionRunner } from './sqlite';
 import { joinPairs, type Clock, type Pair, type UserRef } from './types';
+import type { UsageTable } from './usage-table';
 
 export interface RecordVersion {
   readonly version: number;
@@ -23,15 +24,17 @@ export interface RecordRow extends RecordVersion {
 export class RecordTable {
   readonly #transaction: TransactionRunner;
   readonly #history: HistoryLog;
+  readonly #usage: UsageTable;
   readonly #now: Clock;
   readonly #lastVersion;
   readonly #insert;
   readonly #versions;
   readonly #rowsAfter;
 
-  constructor(db: Db, history: HistoryLog, now: Clock) {
+  constructor(db: Db, history: HistoryLog, usage: UsageTable, now: Clock) {
     this.#transaction = transactionRunner(db);
     this.#history = history;
+    this.#usage = usage;
     this.#now = now;
     this.#lastVersion = db
       .prepare('SELECT max(version) FROM records WHERE domain = ? AND name = ? AND ns = ? AND rid = ?')
@@ -49,14 +52,16 @@ export class RecordTable {
     );
   }
 
-  /** Append a new version of `rid`; answers its number. */
+  /** Append a new version of `rid`; answers its number. Refused past the user's quota, before anything is written. */
   store(user: UserRef, ns: string, rid: string, pairs: readonly Pair[], audit: Audit): number {
     return this.#transaction(() => {
+      const payload = joinPairs(pairs);
+      const history = `${rid}:${payload}`;
+      this.#usage.charge(user, rid.length + payload.length + this.#history.bytesOf(ns, history));
       const last = (this.#lastVersion.get(user.domain, user.name, ns, rid) as number | null) ?? 0;
       const version = last + 1;
-      const payload = joinPairs(pairs);
       this.#insert.run(user.domain, user.name, ns, rid, version, this.#now(), audit.byHost, payload);
-      this.#history.add(user, ns, 'S', audit, `${rid}:${payload}`);
+      this.#history.add(user, ns, 'S', audit, history);
       return version;
     });
   }

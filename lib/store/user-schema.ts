@@ -91,4 +91,21 @@ export const USER_STORE_SCHEMA: readonly string[] = [
   // secret: it only names one epoch of her authentication.
   `ALTER TABLE users ADD COLUMN auth_token TEXT NOT NULL DEFAULT '';
    UPDATE users SET auth_token = lower(hex(randomblob(8)));`,
+
+  // Per-user storage usage for the quota, kept by every write in its own
+  // transaction (usage-table.ts); counted here once from what is stored.
+  // Escaped text is ASCII, so length() is bytes; activity text may not be.
+  // History of the domain id map (name '') belongs to no user.
+  `CREATE TABLE usage (
+     domain TEXT NOT NULL,
+     name   TEXT NOT NULL,
+     bytes  INTEGER NOT NULL,
+     PRIMARY KEY (domain, name)) WITHOUT ROWID;
+   INSERT INTO usage (domain, name, bytes)
+     SELECT domain, name, sum(bytes) FROM (
+       SELECT domain, name, sum(length(key) + length(value)) AS bytes FROM kv GROUP BY domain, name
+       UNION ALL SELECT domain, name, sum(length(rid) + length(pairs)) FROM records GROUP BY domain, name
+       UNION ALL SELECT domain, name, sum(length(payload)) FROM history WHERE name <> '' GROUP BY domain, name
+       UNION ALL SELECT domain, name, sum(length(CAST(text AS BLOB))) FROM activity GROUP BY domain, name)
+     GROUP BY domain, name;`,
 ];

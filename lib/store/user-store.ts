@@ -5,7 +5,7 @@
  * records that give critical messages their exactly-once effect.
  *
  * One object per concern (`kv`, `records`, `users`, `ids`, `tmp`,
- * `activity`) over one connection. Every statement is prepared once; every
+ * `activity`, `usage`) over one connection. Every statement is prepared once; every
  * call is one indexed query or a bounded page of one, so no call grows with
  * the size of the store. docs/store.md documents the schema for operators.
  */
@@ -18,12 +18,14 @@ import { migrate, openDatabase, transactionRunner, type Db, type TransactionRunn
 import { TmpTable } from './tmp-table';
 import type { Clock } from './types';
 import { USER_STORE_SCHEMA } from './user-schema';
+import { UsageTable } from './usage-table';
 import { UserTable } from './user-table';
 
 export type { Audit } from './audit';
 export type { RecordRow, RecordVersion } from './record-table';
 export type { AuthRecord } from './user-table';
 export type { Clock, Pair, UserRef } from './types';
+export type { QuotaRule } from './usage-table';
 
 /** Names of domains and users: as classic lond allowed them, and safe as file names. */
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,127}$/;
@@ -45,6 +47,8 @@ export function checkNamespace(value: string): string {
 export interface UserStoreOptions {
   /** Clock for timestamps and tmp expiry; default `Date.now`. */
   readonly now?: Clock;
+  /** Per-user quota in bytes, read at each write; default (and 0): none. */
+  readonly quotaBytes?: () => number;
 }
 
 export class UserStore {
@@ -55,6 +59,7 @@ export class UserStore {
   readonly ids: IdMap;
   readonly tmp: TmpTable;
   readonly activity: ActivityLog;
+  readonly usage: UsageTable;
   readonly #transaction: TransactionRunner;
   readonly #getApplied;
   readonly #addApplied;
@@ -66,12 +71,13 @@ export class UserStore {
     this.#transaction = transactionRunner(this.db);
     const now = options.now ?? Date.now;
     const history = new HistoryLog(this.db, now);
-    this.kv = new KvTable(this.db, history);
-    this.records = new RecordTable(this.db, history, now);
+    this.usage = new UsageTable(this.db, options.quotaBytes ?? (() => 0));
+    this.kv = new KvTable(this.db, history, this.usage);
+    this.records = new RecordTable(this.db, history, this.usage, now);
     this.users = new UserTable(this.db, now);
     this.ids = new IdMap(this.db, history);
     this.tmp = new TmpTable(this.db, now);
-    this.activity = new ActivityLog(this.db, now);
+    this.activity = new ActivityLog(this.db, now, this.usage);
     this.#getApplied = this.db.prepare(`SELECT reply FROM applied WHERE sender IN (?, '${LEGACY_SENDER}') AND msgid = ?`).pluck();
     this.#addApplied = this.db.prepare('INSERT INTO applied (sender, msgid, reply, at) VALUES (?, ?, ?, ?)');
     this.#pruneApplied = this.db.prepare('DELETE FROM applied WHERE at < ?');

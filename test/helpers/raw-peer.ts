@@ -88,3 +88,18 @@ export function sealLines(session: SealedSession, lines: readonly string[]): Buf
 export function openLines(session: SealedSession, frame: Buffer): string[] {
   return decodeMessages(session.open(frame)).map((m) => JSON.stringify(m));
 }
+
+/**
+ * Send `commands` as requests in one sealed frame (one write), numbered from
+ * `firstId`, and collect their replies, in the order of the commands.
+ */
+export async function requestAll(peer: RawPeer, session: SealedSession, commands: readonly string[], firstId = 1): Promise<string[]> {
+  peer.sock.write(sealLines(session, commands.map((c, i) => `q ${firstId + i} ${c}`)));
+  const replies = new Map<number, string>();
+  while (replies.size < commands.length) {
+    const frame = await peer.nextFrame();
+    if (!frame) throw new Error(`link closed after ${replies.size} of ${commands.length} replies`);
+    for (const m of decodeMessages(session.open(frame))) if (m.kind === 'r') replies.set(m.id, m.reply);
+  }
+  return commands.map((_, i) => replies.get(firstId + i)!);
+}

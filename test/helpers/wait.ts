@@ -21,3 +21,20 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * Run `round` again and again, each after the last one ended, until `work`
+ * has settled (at least once): what other clients saw while it ran.
+ */
+export async function roundsWhile<T>(work: Promise<unknown>, round: () => Promise<T>): Promise<T[]> {
+  let finished = false;
+  const settled = work.then(
+    () => (finished = true),
+    () => (finished = true),
+  );
+  const results: T[] = [];
+  do results.push(await round());
+  while (!finished);
+  await settled;
+  return results;
+}

@@ -12,7 +12,8 @@
  *             --verify-old  passwd …:<old>:<new> — the user's own change: the
  *                           old password must match
  *   show    the home by homeServer, then currentauth (mode and realm; the hash
- *           of an internal password is never answered)
+ *           of an internal password is never answered) and usage (bytes
+ *           stored against the quota)
  *   dump    the home by homeServer, then dump of one namespace
  *
  * Passwords are read from stdin only (--password-stdin), never from argv:
@@ -22,7 +23,7 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { connect, type LoncapadClient } from '../../client/connection';
-import { homeServer, Lonnet, LonnetError, NO_HOST, type AuthMode, type HostInfo, type Transport } from '../../client/lonnet';
+import { homeServer, Lonnet, LonnetError, NO_HOST, type AuthMode, type HostInfo, type StorageUsage, type Transport } from '../../client/lonnet';
 import { LoncapadError } from '../../errors';
 import { SPOOL_OPTION, table } from '../output';
 
@@ -114,7 +115,7 @@ const addCommand: CommandModule<object, AddArgs> = {
       try {
         await writer.makeuser(argv.home ?? '.', argv.domain, argv.user, argv.auth, secret);
       } catch (err) {
-        throw explain(err, argv, target, { 'error:already_exists': `${who(argv)} already lives on ${target}` });
+        throw explain(err, argv, target, { 'error:already_exists': `${who(argv)} already lives on ${target}`, refused: notAllowed(argv, target) });
       }
       process.stdout.write(`created ${who(argv)} on ${target} (${argv.auth})\n`);
     });
@@ -170,7 +171,7 @@ const passwdCommand: CommandModule<object, PasswdArgs> = {
         try {
           await writer.changeuserauth(home, argv.domain, argv.user, 'internal', lines[0]!);
         } catch (err) {
-          throw explain(err, argv, home, { 'error:no_such_user': `${who(argv)} does not live on ${home}` });
+          throw explain(err, argv, home, { 'error:no_such_user': `${who(argv)} does not live on ${home}`, refused: notAllowed(argv, home) });
         }
       }
       process.stdout.write(`password of ${who(argv)} changed on ${home}\n`);
@@ -189,12 +190,15 @@ const showCommand: CommandModule<object, ShowArgs> = {
         throw explain(err, argv, home, {});
       });
       if (!auth) throw new LoncapadError('LC_ERR_REFUSED', `${who(argv)} does not live on ${home}`);
+      const usage = await lonnet.usage(home, argv.domain, argv.user).catch((err: unknown) => {
+        throw explain(err, argv, home, {});
+      });
       if (argv.json) {
-        process.stdout.write(JSON.stringify({ user: argv.user, domain: argv.domain, home, auth }) + '\n');
+        process.stdout.write(JSON.stringify({ user: argv.user, domain: argv.domain, home, auth, usage }) + '\n');
         return;
       }
       const mode = auth.arg === '' ? auth.type : `${auth.type} (${auth.arg})`;
-      process.stdout.write(`user    ${argv.user}\ndomain  ${argv.domain}\nhome    ${home}\nauth    ${mode}\n`);
+      process.stdout.write(`user    ${argv.user}\ndomain  ${argv.domain}\nhome    ${home}\nauth    ${mode}\nusage   ${usageText(usage)}\n`);
     });
   },
 };
@@ -242,6 +246,14 @@ export const userCommand: CommandModule = {
 
 function who(argv: CommonArgs): string {
   return `${argv.user} in ${argv.domain}`;
+}
+
+/** The home refused an account change: this host is neither a library server of her domain nor its manager. */
+function notAllowed(argv: CommonArgs, home: string): string {
+  return (
+    `${home} refused: only library servers of ${argv.domain} and the hosts it lists as managers may create users ` +
+    'or reset passwords; run this there, or add this host to its --managers'
+  );
 }
 
 function usage(message: string): LoncapadError {
@@ -350,6 +362,12 @@ function passwordLines(text: string, count: number): string[] {
   }
   if (lines.some((l) => l === '')) throw usage('empty password on stdin');
   return lines;
+}
+
+/** `1234 of 268435456 bytes (0.0 %)`, or `1234 bytes (no quota)`. */
+function usageText({ bytes, quotaBytes }: StorageUsage): string {
+  if (quotaBytes === 0) return `${bytes} bytes (no quota)`;
+  return `${bytes} of ${quotaBytes} bytes (${((100 * bytes) / quotaBytes).toFixed(1)} %)`;
 }
 
 /** Control characters made visible, for the table; --json gives the exact text. */
