@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { badArgs } from '../errors';
+import type { LoginOffload } from './login-offload';
 import type { NormalizedTarget } from './normalize-url';
 import { userParty } from './permissions';
 import type { AuthLevel, Session, SessionManager } from './sessions';
@@ -12,6 +13,8 @@ import type { SiteNode } from './site-node-table';
 /** How the web part checks a password; the daemon asks the user's home server. */
 export interface WebAuth {
   authenticate(user: string, domain: string, password: string): Promise<boolean>;
+  /** Load balancing at login (login-offload.ts); without it every login happens here. */
+  readonly offload?: LoginOffload;
 }
 
 export type WebLog = (level: 'info' | 'warn' | 'error', msg: string) => void;

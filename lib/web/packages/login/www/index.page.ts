@@ -13,6 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoncapadError, type ErrorCode } from '../../../../errors';
 import { readFormBody } from '../../../form-body';
 import { escapeHtml } from '../../../html';
+import { LOG_IN_HERE, sendOverloaded } from '../../../login-offload';
 import { userParty } from '../../../permissions';
 import type { RequestEnv } from '../../../request-env';
 import { safeReturnUrl } from '../../../return-url';
@@ -47,8 +48,15 @@ export default async function loginPage(req: IncomingMessage, res: ServerRespons
   const password = form.get('password') ?? '';
   const returnUrl = safeReturnUrl(form.get('return_url'));
   const party = userParty(user, domain);
+  const wellFormed = party !== undefined && password !== '';
+  // Load balancing: an overloaded server hands new logins to a spare (login-offload.ts).
+  const placement = wellFormed && env.auth.offload ? await env.auth.offload.place() : LOG_IN_HERE;
+  if (placement.kind === 'overloaded') {
+    env.log('warn', `web login ${party}: overloaded and no spare available`);
+    return sendOverloaded(res, placement.retryAfterS);
+  }
   let accepted = false;
-  if (party !== undefined && password !== '') {
+  if (wellFormed) {
     try {
       accepted = await env.auth.authenticate(user, domain, password);
     } catch (err) {
@@ -61,6 +69,12 @@ export default async function loginPage(req: IncomingMessage, res: ServerRespons
   if (!accepted) {
     env.log('info', `web login refused for ${party ?? 'a malformed name'}`);
     return sendForm(res, 200, env, returnUrl, 'Unknown user, domain or password.');
+  }
+  if (placement.kind === 'spare') {
+    env.log('info', `web login ${party}: handed over to spare ${placement.spare}`);
+    res.writeHead(302, { Location: env.auth.offload!.handOver({ user, domain, returnUrl }, placement.spare), 'Content-Length': 0 });
+    res.end();
+    return;
   }
   env.login(res, user, domain);
   res.writeHead(302, { Location: returnUrl, 'Content-Length': 0 });
