@@ -17,7 +17,6 @@ import { join } from 'node:path';
 import t from 'tap';
 import { Lonnet } from '../lib';
 import { runCli } from './helpers/cli';
-// import { http } from './helpers/http';
 import { makeNetwork, query, webPort, type Daemon, type Network } from './helpers/network';
 import { waitFor } from './helpers/wait';
 
@@ -56,7 +55,7 @@ async function resOp(d: Daemon, op: string, ...args: string[]): Promise<unknown>
 
 const copies = async (d: Daemon): Promise<Copy[]> => (await resOp(d, 'list')) as Copy[];
 const stats = async (d: Daemon): Promise<Record<string, number>> => (await resOp(d, 'stats')) as Record<string, number>;
-export const fault = (d: Daemon, op: string, url: string): Promise<unknown> => resOp(d, 'fault', op, url);
+const fault = (d: Daemon, op: string, url: string): Promise<unknown> => resOp(d, 'fault', op, url);
 
 function subscribers(lib: Daemon, url: string): Array<{ host: string; ip: string }> {
   return query(join(lib.host.spool, 'data.sqlite'), 'SELECT host, ip FROM res_subscriptions WHERE url = ? ORDER BY host', url);
@@ -145,4 +144,80 @@ t.test('replication across a library server and two access servers', async (t) =
     t.equal((await getBytes(ACC2_IP, '/res/d1/au/chem/p1.html')).body.toString(), 'version three\n');
     await waitFor('the spool is empty', () => lib.status().then((s) => s.peers.every((p) => p.queue === 0)));
   });
+
+  await t.test('classic /raw/ answers only the listed address of a subscribed host', async (t) => {
+    const raw = (from: string, path = '/raw/res/d1/au/chem/p1.html') => getBytes(LIB_IP, path, from);
+    const ok = await raw(ACC1_IP);
+    t.equal(ok.status, 200);
+    t.equal(ok.body.toString(), 'version three\n');
+    t.equal((await raw('127.0.60.9')).status, 403, 'an address of no host');
+    t.equal((await raw(ACC1_IP, '/raw/res/d1/au/chem/p1.1.html')).status, 200, 'acc1 holds that old version too');
+    await publish(net, lib, '/res/d1/au/chem/private.html', 'nobody holds this\n');
+    t.equal((await raw(ACC1_IP, '/raw/res/d1/au/chem/private.html')).status, 403, 'a resource acc1 did not subscribe to');
+    t.equal((await getBytes(ACC1_IP, '/raw/res/d1/au/chem/p1.html', ACC1_IP)).status, 403, 'a host that is not the home has no subscribers');
+    t.equal((await stats(lib)).rawServed, 2);
+  });
+
+  await t.test('an unused copy is dropped and unsubscribed when an update comes', async (t) => {
+    await acc2.stop();
+    acc2 = await net.start('acc2', [...WEB_ARGS, '--resource-expire-ms', '1']);
+    await publish(net, lib, '/res/d1/au/old/e1.html', 'first\n');
+    t.equal((await getBytes(ACC2_IP, '/res/d1/au/old/e1.html')).body.toString(), 'first\n');
+    t.same(filesIn(acc2, 'd1/au/old'), ['e1.html', 'e1.html.meta']);
+    const out = await publish(net, lib, '/res/d1/au/old/e1.html', 'second\n');
+    t.match(out, /acc2\s+ok\n$/);
+    t.same(filesIn(acc2, 'd1/au/old'), [], 'the copy and its .meta are gone');
+    t.notOk((await copies(acc2)).some((c) => c.url === '/res/d1/au/old/e1.html'));
+    t.match(await stats(acc2), { expired: 1 });
+    await waitFor('the home forgets acc2', () => subscribers(lib, '/res/d1/au/old/e1.html').length === 0);
+    t.equal((await getBytes(ACC2_IP, '/res/d1/au/old/e1.html')).body.toString(), 'second\n', 'read again: fetched again');
+  });
+
+  await t.test('fifty concurrent first requests share one transfer', async (t) => {
+    const big = randomBytes(1024 * 1024);
+    await publish(net, lib, '/res/d1/au/big/b.bin', big);
+    const before = await stats(acc1);
+    await fault(lib, 'hold', '/res/d1/au/big/b.bin');
+    const replies = Array.from({ length: 50 }, () => getBytes(ACC1_IP, '/res/d1/au/big/b.bin'));
+    await waitFor('49 requests wait on the first one', async () => (await stats(acc1)).joined - before.joined === 49);
+    await fault(lib, 'release', '/res/d1/au/big/b.bin');
+    const all = await Promise.all(replies);
+    t.same(all.map((r) => r.status), Array(50).fill(200));
+    t.ok(all.every((r) => r.body.equals(big)), 'every one got the exact bytes');
+    const after = await stats(acc1);
+    t.equal(after.fetches - before.fetches, 1, 'one fetch');
+    t.equal(after.fetchBytes - before.fetchBytes, 1024 * 1024);
+    t.equal(after.joined - before.joined, 49);
+  });
+
+  await t.test('a corrupted or truncated transfer installs nothing and answers 503', async (t) => {
+    for (const kind of ['corrupt', 'truncate']) {
+      const url = `/res/d1/au/bad/${kind}.html`;
+      const bytes = randomBytes(200_000);
+      await publish(net, lib, url, bytes);
+      await fault(lib, kind, url);
+      const before = await stats(acc1);
+      const got = await getBytes(ACC1_IP, url);
+      t.equal(got.status, 503, `${kind}: 503`);
+      t.equal(got.headers['retry-after'], '30');
+      t.match(got.body.toString(), /temporarily unavailable/);
+      t.same(filesIn(acc1, 'd1/au/bad').filter((f) => f.startsWith(kind)), [], `${kind}: no file, no work file`);
+      t.equal((await stats(acc1)).fetches, before.fetches);
+      await fault(lib, 'clear', url);
+      const retried = await getBytes(ACC1_IP, url);
+      t.equal(retried.status, 200);
+      t.ok(retried.body.equals(bytes), `${kind}: the next try gets the right bytes`);
+    }
+  });
+
+  await t.test('the home unreachable: 503 with Retry-After', async (t) => {
+    await publish(net, lib, '/res/d1/au/late/l.html', 'late\n');
+    await lib.stop();
+    const got = await getBytes(ACC1_IP, '/res/d1/au/late/l.html');
+    t.equal(got.status, 503);
+    t.equal(got.headers['retry-after'], '30');
+    t.match(got.body.toString(), /<h1>This resource is temporarily unavailable<\/h1>/);
+    t.equal((await getBytes(ACC1_IP, '/res/d1/au/chem/p1.html')).body.toString(), 'version three\n', 'copies held are still served');
+  });
 });
+
