@@ -132,6 +132,13 @@ t.test('replication across a library server and two access servers', async (t) =
     t.match(await copies(acc1), [{ url: '/res/d1/au/chem/p1.1.html', version: 1 }, { url: '/res/d1/au/chem/p1.html', version: 2 }]);
     const current = await getBytes(ACC1_IP, '/res/d1/au/chem/p1.2.html');
     t.equal(current.body.toString(), '<p>version two</p>\n', 'the current version by its number');
+    t.equal((await getBytes(LIB_IP, '/res/d1/au/chem/p1.2.html')).body.toString(), '<p>version two</p>\n', 'the same on the home');
+    t.match((await getBytes(ACC1_IP, '/res/d1/au/chem/p1.html.meta')).body.toString(), /<version>2<\/version>/, 'a copy\'s .meta is served');
+    t.equal((await getBytes(ACC1_IP, '/res/d1/au/chem/p9.html.meta')).status, 404, 'a .meta alone is never fetched');
+    const dir = await getBytes(ACC1_IP, '/res/d1/au/chem?x=1');
+    t.equal(dir.status, 302, 'a directory on the home: to its URL with a slash');
+    t.equal(dir.headers.location, '/res/d1/au/chem/?x=1');
+    t.equal((await getBytes(ACC1_IP, '/res/d1/au/chem/')).status, 404, 'no listing: the site does not list directories');
   });
 
   await t.test('a subscriber down at publication gets the update from the spool', async (t) => {

@@ -141,14 +141,18 @@ export class Replicator {
       try {
         home = await d.homeOf(p);
       } catch (err) {
-        return unavailable(`the home server of ${p.author}:${p.domain} could not be asked (${(err as Error).message})`);
+        d.log.warn(`replication: ${p.url}: the home server of ${p.author}:${p.domain} could not be found (${(err as Error).message})`);
+        return unavailable('home server unreachable');
       }
     }
     if (home === NO_HOST || home === d.selfId()) return { kind: 'not_found' };
     const sub = await d.ask(home, `sub:${p.url}`);
     const refusal = refusalOf(sub);
     if (refusal !== undefined) return refusal;
-    if (!RAW_URL_RE.test(sub)) return unavailable(`${home} answered sub with ${sub.slice(0, 100)}`);
+    if (!RAW_URL_RE.test(sub)) {
+      d.log.warn(`replication: ${p.url}: ${home} answered sub with ${sub.slice(0, 100)}`);
+      return unavailable(`${home} answered sub with ${sub.slice(0, 100)}`);
+    }
     const file = resourceFile(d.root, p);
     const work = `${file}.in.transfer`;
     try {

@@ -4,7 +4,9 @@
  *
  *   GET /res/<dom>/<author>/<path>
  *     a local copy (or the original, on the home) ─▶ served, read recorded
- *     none, and this host is the author's home  ─▶ 404
+ *     none, and this host is the author's home  ─▶ the current version if
+ *       its number was asked for (x.<n>.ext), else 404
+ *     none, a .meta ─▶ 404 (it comes with its resource)
  *     none ─▶ replicate (one transfer per URL; others wait for it):
  *       ok ─▶ served   not_found ─▶ 404   rejected ─▶ 403
  *       unavailable ─▶ 503 with Retry-After and a page a person understands
@@ -34,6 +36,7 @@ import {
   type RequestEnv,
 } from '../web';
 import { isMissing } from './files';
+import { lookupOnHome } from './home-files';
 import type { ResourceHome } from './home';
 import type { ReplicaTable } from './replicas';
 import type { Replicator } from './replicator';
@@ -56,7 +59,9 @@ export interface PagesDeps {
   readonly directoryListings: boolean;
 }
 
-type Served = 'served' | 'directory' | 'missing';
+/** What a request came to: a response went out (`served`, `answered`), or a directory or nothing is there. */
+type Served = 'served' | 'answered' | 'directory' | 'missing';
+type Serve = (path: string) => Promise<Served>;
 
 export function resourcePage(d: PagesDeps): PageHandler {
   const bodies = new BodyCache();
@@ -65,37 +70,48 @@ export function resourcePage(d: PagesDeps): PageHandler {
     const p = env.url.startsWith('/res/') ? parseResourcePath(env.url) : undefined;
     if (p === undefined) return sendStatus(res, 404);
     const file = resourceFile(d.root, p);
-    let served = await serveLocal(req, res, file, bodies, env.userId === null);
-    if (served === 'served') {
-      d.replicas.touch(p.url, Date.now());
-      return;
-    }
-    if (served === 'missing') {
-      if (d.isHomeHere(p)) return sendStatus(res, 404);
-      const outcome = await d.replicator.ensure(p);
-      switch (outcome.kind) {
-        case 'ok':
-          served = await serveLocal(req, res, file, bodies, env.userId === null);
-          if (served === 'served') d.replicas.touch(p.url, Date.now());
-          else if (served === 'missing') sendUnavailable(res);
-          break;
-        case 'not_found':
-          return sendStatus(res, 404);
-        case 'rejected':
-          return sendStatus(res, 403);
-        case 'unavailable':
-          return sendUnavailable(res);
-        case 'directory':
-          served = 'directory';
-          break;
-        default: {
-          const never: never = outcome;
-          return never;
-        }
-      }
-    }
-    if (served === 'directory') await sendDirectory(d, res, env, p, file);
+    const serve: Serve = (path) => serveLocal(req, res, path, bodies, env.userId === null);
+    let served = await serve(file);
+    if (served === 'missing') served = d.isHomeHere(p) ? await serveCurrent(d, p, serve) : await serveReplicated(d, res, p, file, serve);
+    if (served === 'served') d.replicas.touch(p.url, Date.now());
+    else if (served === 'directory') await sendDirectory(d, res, env, p, file);
+    else if (served === 'missing') sendStatus(res, 404);
   };
+}
+
+/** On the home: the current version asked for by its number (x.<n>.ext) is the current file. */
+async function serveCurrent(d: PagesDeps, p: ResourcePath, serve: Serve): Promise<Served> {
+  const found = await lookupOnHome(d.root, p);
+  return found.kind === 'file' ? serve(found.file) : found.kind;
+}
+
+/** Elsewhere: replicate (one transfer per URL), then serve the copy. */
+async function serveReplicated(d: PagesDeps, res: ServerResponse, p: ResourcePath, file: string, serve: Serve): Promise<Served> {
+  // A .meta comes with its resource; alone it would be a copy no update ever reaches.
+  if (p.rel[p.rel.length - 1]?.endsWith('.meta') === true) return 'missing';
+  const outcome = await d.replicator.ensure(p);
+  switch (outcome.kind) {
+    case 'ok': {
+      const served = await serve(file);
+      if (served !== 'missing') return served;
+      sendUnavailable(res); // dropped again in the instant between install and read
+      return 'answered';
+    }
+    case 'not_found':
+      return 'missing';
+    case 'directory':
+      return 'directory';
+    case 'rejected':
+      sendStatus(res, 403);
+      return 'answered';
+    case 'unavailable':
+      sendUnavailable(res);
+      return 'answered';
+    default: {
+      const never: never = outcome;
+      return never;
+    }
+  }
 }
 
 export function rawPage(d: PagesDeps): PageHandler {
@@ -105,7 +121,8 @@ export function rawPage(d: PagesDeps): PageHandler {
     const p = env.url.startsWith('/raw/res/') ? parseResourcePath(env.url) : undefined;
     if (p === undefined || p.rel.length === 0) return sendStatus(res, 404);
     if (!d.home.rawAllowed(p, peerAddress(req))) return sendStatus(res, 403);
-    const served = await serveLocal(req, res, resourceFile(d.root, p), bodies, false);
+    const found = await lookupOnHome(d.root, p);
+    const served = found.kind === 'file' ? await serveLocal(req, res, found.file, bodies, false) : 'missing';
     if (served === 'served') d.stats.rawServed++;
     else sendStatus(res, 404);
   };
