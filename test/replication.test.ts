@@ -217,6 +217,21 @@ t.test('replication across a library server and two access servers', async (t) =
     }
   });
 
+  await t.test('a failed re-fetch is not answered ok, and the home retries it', async (t) => {
+    const url = '/res/d1/au/chem/p1.html';
+    const before = await stats(acc1);
+    await fault(lib, 'fail', url);
+    const out = await publish(net, lib, url, 'version four\n');
+    t.notMatch(out, /acc1\s+ok\n/, 'never ok for an update that was not installed');
+    t.match(out, /acc1\s+(error:transient:re-fetch of \/res\/d1\/au\/chem\/p1\.html failed: \S|con_delayed)/);
+    t.ok((await stats(acc1)).updatesFailed > before.updatesFailed, 'counted as failed');
+    t.equal((await getBytes(ACC1_IP, url)).body.toString(), 'version three\n', 'the old copy is still served, whole');
+    await fault(lib, 'clear', url);
+    await waitFor('the spool of the home retries the update', async () => (await copies(acc1)).find((c) => c.url === url)?.version === 4);
+    t.equal((await getBytes(ACC1_IP, url)).body.toString(), 'version four\n');
+    await waitFor('the update leaves the spool', () => lib.status().then((s) => s.peers.every((p) => p.queue === 0)));
+  });
+
   await t.test('the home unreachable: 503 with Retry-After', async (t) => {
     await publish(net, lib, '/res/d1/au/late/l.html', 'late\n');
     await lib.stop();
@@ -224,7 +239,7 @@ t.test('replication across a library server and two access servers', async (t) =
     t.equal(got.status, 503);
     t.equal(got.headers['retry-after'], '30');
     t.match(got.body.toString(), /<h1>This resource is temporarily unavailable<\/h1>/);
-    t.equal((await getBytes(ACC1_IP, '/res/d1/au/chem/p1.html')).body.toString(), 'version three\n', 'copies held are still served');
+    t.equal((await getBytes(ACC1_IP, '/res/d1/au/chem/p1.html')).body.toString(), 'version four\n', 'copies held are still served');
   });
 });
 
