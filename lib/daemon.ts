@@ -29,8 +29,8 @@ import {
 } from './config';
 import { LoncapadError } from './errors';
 import { createLogger, type Logger } from './log';
-import { ClassicSockets, InFlight, MuxSocketServer } from './local';
-import { PeerLink, PeerListener, PeerTable } from './peers';
+import { ClassicSockets, InFlight, InputBudget, MuxSocketServer } from './local';
+import { announceTo, PeerLink, PeerListener, PeerTable, RefusalLog } from './peers';
 import { acquirePidLock } from './pid-lock';
 import { readSpares, Replication, replicationCommands, type Spares } from './replication';
 import { Router } from './router';
@@ -103,6 +103,7 @@ export class Daemon {
     critical: (peer, command) => this.#router.route(peer, command, { critical: true, timeoutMs: 0 }),
   };
   #housekeeping: NodeJS.Timeout | undefined;
+  #stopAnnouncing: (() => void) | undefined;
   #titleTimer: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
 
@@ -192,8 +193,10 @@ export class Daemon {
           ),
       },
       log,
+      refusals: new RefusalLog(log),
+      timing: config,
       onPeerConnected: (id) => {
-        if (this.#peers.get(id)?.retryNow('the peer connected to us')) log.info(`retrying ${id}: it connected to us`);
+        if (this.#peers.get(id)?.peerIsBack()) log.info(`retrying ${id}: it connected to us`);
       },
     });
     this.#router = new Router({
@@ -208,8 +211,13 @@ export class Daemon {
       criticalTimeoutMs: () => this.#config.criticalTimeoutMs,
       resetRetries: (peer) => this.retryDead(peer),
     });
-    this.#mux = new MuxSocketServer(join(config.spool, 'loncapad.sock'), this.#router.route, this.#inFlight, log);
-    this.#classic = new ClassicSockets(join(config.spool, 'sock'), this.#router.route, this.#inFlight, log);
+    const inputBudget = new InputBudget();
+    this.#mux = new MuxSocketServer(join(config.spool, 'loncapad.sock'), this.#router.route, this.#inFlight, log, inputBudget, () => ({
+      version: VERSION,
+      replyTimeoutMs: this.#config.requestTimeoutMs,
+      criticalTimeoutMs: this.#config.criticalTimeoutMs,
+    }));
+    this.#classic = new ClassicSockets(join(config.spool, 'sock'), this.#router.route, this.#inFlight, log, inputBudget);
     if (config.httpPort > 0) {
       this.#web = new WebServer({
         host: this.#self.ip,
@@ -237,6 +245,7 @@ export class Daemon {
     await this.#classic.sync(this.#hosts.all().map((h) => h.id));
     await this.#web?.start();
     for (const peer of this.spool.peersWithBacklog()) this.#peers.get(peer)?.demand();
+    this.#stopAnnouncing = announceTo(this.#peers.all());
     this.#housekeeping = setInterval(() => this.#expiredHousekeeping(), HOUSEKEEPING_INTERVAL_MS);
     this.#housekeeping.unref();
     this.#titleTimer = setInterval(() => this.#updateTitle(), 1_000);
@@ -321,6 +330,7 @@ export class Daemon {
     this.log.info('stopping: no new connections; finishing what is in flight');
     clearInterval(this.#housekeeping);
     clearInterval(this.#titleTimer);
+    this.#stopAnnouncing?.();
     this.#listener.stopAccepting();
     await this.#mux.close();
     await this.#classic.close();

@@ -32,7 +32,10 @@ export type CloseReason =
   | 'protocol-violation'
   | 'handshake-failed'
   | 'ping-timeout'
+  | 'frame-timeout'
   | 'idle-timeout'
+  | 'transient-failure'
+  | 'replaced'
   | 'host-removed'
   | 'host-changed'
   | 'shutdown';

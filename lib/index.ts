@@ -5,12 +5,11 @@
 export {
   connect,
   LoncapadClient,
-  DEFAULT_CRITICAL_TIMEOUT_MS,
-  DEFAULT_REPLY_TIMEOUT_MS,
   type CallOptions,
   type ConnectOptions,
 } from './client/connection';
-export { LoncapadError, type ErrorCode } from './errors';
+export { LoncapadError, type ErrorCode, isTransientReply, isRefusal } from './errors';
+export { MAX_TIMEOUT_MS, type Greeting } from './local/mux-protocol';
 export {
   Lonnet,
   LonnetError,

@@ -6,6 +6,10 @@
  * pipe or file from process.stderr is synchronous, and a replay of thousands
  * of messages logs a line each. `flush()` runs at exit. Command lines go
  * through `redactCommand` so that secrets never reach the log.
+ *
+ * Every message is made printable on its way in: control characters (a
+ * newline in a peer's claimed id, say) become `\xNN`, so no text a peer or
+ * client chose can forge a log line.
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -37,10 +41,17 @@ export function createLogger(level: LogLevel, write: (text: string) => void = (t
     RANK[lvl] < min
       ? () => {}
       : (msg: string) => {
-          lines.push(`${new Date().toISOString()} ${lvl} ${msg}\n`);
+          lines.push(`${new Date().toISOString()} ${lvl} ${printable(msg)}\n`);
           scheduled ??= setImmediate(flush);
         };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), flush, enabled: (lvl) => RANK[lvl] >= min };
+}
+
+const CONTROL_RE = /[\x00-\x1f\x7f]/g;
+
+/** `text` with every control character written as `\xNN`. */
+export function printable(text: string): string {
+  return text.replace(CONTROL_RE, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
 }
 
 /** Longest command text we put in a log line. */

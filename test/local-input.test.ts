@@ -42,8 +42,9 @@ t.test('local sockets and bad input', async (t) => {
   t.teardown(() => bystander.close());
 
   t.test('malformed multiplexed requests', async (t) => {
-    const { replies } = await exchange(mux, 'hello\n7 x 0 solo ping\n8 r 0 solo \n9 r 0 solo ping\n', 4);
+    const { replies } = await exchange(mux, 'hello\n7 x 0 solo ping\n8 r 0 solo \n9 r 0 solo ping\n', 5);
     t.same(replies, [
+      '0 hello version=0.1.0 reply_timeout_ms=3000 critical_timeout_ms=3000',
       '0 error:bad request (expected "<id> <r|c> <timeoutMs> <peer> <command>")',
       '7 error:bad request (expected "<id> <r|c> <timeoutMs> <peer> <command>")',
       '8 error:empty command',
@@ -59,7 +60,7 @@ t.test('local sockets and bad input', async (t) => {
     sock.on('error', () => {}); // EPIPE: the daemon closed while we were still writing
     sock.write(Buffer.alloc(17 * 1024 * 1024, 0x61));
     await new Promise((r) => sock.on('close', r));
-    t.equal(text, '0 error:line too long\n', 'answered, then closed');
+    t.equal(text, '0 hello version=0.1.0 reply_timeout_ms=3000 critical_timeout_ms=3000\n0 error:line too long\n', 'answered, then closed');
     t.equal(await bystander.reply('solo', 'ping'), 'solo', 'other clients are still served');
   });
 

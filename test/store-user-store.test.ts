@@ -87,12 +87,29 @@ t.test('tmp entries expire and are purged a bounded batch at a time', async (t) 
   t.equal(store.db.prepare('SELECT count(*) FROM tmp').pluck().get(), 40 - 16 + 1);
 });
 
-t.test('applied ids: recorded, answered, pruned', async (t) => {
+t.test('applied ids: recorded per sender, answered, pruned', async (t) => {
   const store = open(t);
-  store.transaction(() => store.recordApplied('m1', 'ok'));
-  t.equal(store.appliedReply('m1'), 'ok');
-  t.equal(store.appliedReply('m2'), undefined);
-  t.equal(store.pruneApplied(Date.now() + 1), 1);
+  store.transaction(() => store.recordApplied('lib1', 'm1', 'ok'));
+  t.equal(store.appliedReply('lib1', 'm1'), 'ok');
+  t.equal(store.appliedReply('lib2', 'm1'), undefined, 'another sender may use the same id');
+  t.equal(store.appliedReply('lib1', 'm2'), undefined);
+  store.transaction(() => store.recordApplied('lib2', 'm1', 'other'));
+  t.equal(store.appliedReply('lib2', 'm1'), 'other');
+  t.equal(store.appliedReply('lib1', 'm1'), 'ok');
+  t.equal(store.pruneApplied(Date.now() + 1), 2);
+});
+
+t.test('applied ids recorded before they were scoped by sender still answer', async (t) => {
+  const file = join(t.testdir(), 'data.sqlite');
+  const old = openDatabase(file);
+  migrate(old, 'user-store', USER_STORE_SCHEMA.slice(0, 2));
+  old.prepare("INSERT INTO applied (msgid, reply, at) VALUES ('old1', 'ok', 5)").run();
+  old.close();
+  const store = new UserStore(file);
+  t.teardown(() => store.close());
+  t.equal(store.appliedReply('lib1', 'old1'), 'ok', 'a replay of a message spooled before the upgrade changes nothing');
+  t.same(store.db.prepare('SELECT sender, msgid, reply, at FROM applied').all(), [{ sender: '*', msgid: 'old1', reply: 'ok', at: 5 }]);
+  t.equal(store.pruneApplied(6), 1, 'and ages out like the rest');
 });
 
 t.test('password hashes carry their parameters and verify', async (t) => {

@@ -21,24 +21,51 @@ import {
 
 const frames = (...bodies: string[]) => Buffer.concat(bodies.map((b) => encodeFrame(Buffer.from(b))));
 
+const feed = (d: FrameDecoder, chunk: Buffer): string[] => {
+  d.push(chunk);
+  return d.drain().map(String);
+};
+
 t.test('frame decoder', async (t) => {
   const bytes = frames('one', 'two', 'three');
-  t.same(new FrameDecoder(100).push(bytes).map(String), ['one', 'two', 'three'], 'whole');
+  t.same(feed(new FrameDecoder(100), bytes), ['one', 'two', 'three'], 'whole');
   const d = new FrameDecoder(100);
   const got: string[] = [];
-  for (const b of bytes) got.push(...d.push(Buffer.from([b])).map(String));
+  for (const b of bytes) got.push(...feed(d, Buffer.from([b])));
   t.same(got, ['one', 'two', 'three'], 'one byte at a time');
   t.equal(d.bufferedBytes, 0);
   for (let cut = 1; cut < bytes.length; cut++) {
     const e = new FrameDecoder(100);
-    const parts = [...e.push(bytes.subarray(0, cut)), ...e.push(bytes.subarray(cut))].map(String);
+    const parts = [...feed(e, bytes.subarray(0, cut)), ...feed(e, bytes.subarray(cut))];
     if (parts.join() !== 'one,two,three') t.fail(`split at ${cut}: ${parts}`);
   }
-  t.throws(() => new FrameDecoder(4).push(frames('too long')), { code: 'LC_ERR_FRAME_TOO_LARGE' });
+  t.throws(() => feed(new FrameDecoder(4), frames('too long')), { code: 'LC_ERR_FRAME_TOO_LARGE' });
   const head = Buffer.alloc(4);
   head.writeUInt32BE(1 << 30);
-  t.throws(() => new FrameDecoder(100).push(head), { code: 'LC_ERR_FRAME_TOO_LARGE' }, 'refused at the header, before any body');
-  t.throws(() => new FrameDecoder(100).push(Buffer.alloc(4)), { code: 'LC_ERR_BAD_FRAME' }, 'empty frame');
+  t.throws(() => feed(new FrameDecoder(100), head), { code: 'LC_ERR_FRAME_TOO_LARGE' }, 'refused at the header, before any body');
+  t.throws(() => feed(new FrameDecoder(100), Buffer.alloc(4)), { code: 'LC_ERR_BAD_FRAME' }, 'empty frame');
+});
+
+t.test('the limit applies to each frame when it is taken (handshake hands over mid-buffer)', async (t) => {
+  // A small handshake frame and a large session frame arrive in one chunk.
+  const big = 'x'.repeat(1000);
+  for (let cut = 0; cut <= 12; cut++) {
+    const d = new FrameDecoder(16);
+    const bytes = frames('finish', big);
+    d.push(bytes.subarray(0, bytes.length - cut));
+    t.equal(String(d.next()), 'finish', `the small frame first (last ${cut} bytes still to come)`);
+    d.setMaxBytes(2000);
+    if (cut > 0) {
+      t.equal(d.next(), undefined, 'the large frame is not complete yet');
+      d.push(bytes.subarray(bytes.length - cut));
+    }
+    t.equal(String(d.next()), big, 'the large frame under the raised limit');
+    t.equal(d.bufferedBytes, 0);
+  }
+  const strict = new FrameDecoder(16);
+  strict.push(frames('finish', big));
+  t.equal(String(strict.next()), 'finish');
+  t.throws(() => strict.next(), { code: 'LC_ERR_FRAME_TOO_LARGE' }, 'without raising, the large frame is refused');
 });
 
 t.test('sealed session', async (t) => {

@@ -11,7 +11,17 @@
 import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { LoncapadError } from '../errors';
-import { formatRequest, LineSplitter, LineWriter, MAX_LOCAL_LINE_BYTES, parseReply, SELF_PEER, type RequestKind } from '../local';
+import {
+  formatRequest,
+  LineSplitter,
+  LineWriter,
+  MAX_LOCAL_LINE_BYTES,
+  parseGreeting,
+  parseReply,
+  SELF_PEER,
+  type Greeting,
+  type RequestKind,
+} from '../local';
 
 export interface ConnectOptions {
   /** The daemon's state directory; the socket is `<spool>/loncapad.sock`. */
@@ -22,21 +32,22 @@ export interface ConnectOptions {
 
 export interface CallOptions {
   /**
-   * Deadline, ms. For `reply` the daemon answers `con_lost` when it passes
-   * (default 30 000); for `critical` it spools the message and answers
-   * `con_delayed` (default 10 000).
+   * Deadline, ms, from 0 to MAX_TIMEOUT_MS (one day). For `reply` the daemon
+   * answers `con_lost` when it passes; for `critical` it spools the message
+   * and answers `con_delayed`. Omitted or 0: the daemon's own default
+   * (`--request-timeout-ms`, `--critical-timeout-ms`), which it tells the
+   * client when it connects.
    */
   readonly timeoutMs?: number;
 }
 
-/** Default deadlines, ms (see CallOptions). */
-export const DEFAULT_REPLY_TIMEOUT_MS = 30_000;
-export const DEFAULT_CRITICAL_TIMEOUT_MS = 10_000;
 /**
  * The daemon answers at the deadline itself; the client waits this much
  * longer before giving up on a daemon that does not answer at all.
  */
 const CLIENT_GRACE_MS = 2_000;
+/** A daemon that accepts the connection but does not greet within this is not running, ms. */
+const GREETING_TIMEOUT_MS = 5_000;
 
 interface Pending {
   readonly resolve: (reply: string) => void;
@@ -46,17 +57,19 @@ interface Pending {
 
 export class LoncapadClient {
   readonly socketPath: string;
+  /** What the daemon said when we connected: its version and default deadlines. */
+  readonly greeting: Greeting;
   readonly #sock: Socket;
   readonly #out: LineWriter;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #closed: LoncapadError | undefined;
 
-  private constructor(socketPath: string, sock: Socket) {
+  private constructor(socketPath: string, sock: Socket, greeting: Greeting, splitter: LineSplitter) {
     this.socketPath = socketPath;
+    this.greeting = greeting;
     this.#sock = sock;
     this.#out = new LineWriter((text) => sock.write(text));
-    const splitter = new LineSplitter(MAX_LOCAL_LINE_BYTES);
     sock.on('data', (chunk: Buffer) => {
       for (const line of splitter.push(chunk)) this.#onReply(line);
     });
@@ -64,32 +77,42 @@ export class LoncapadClient {
     sock.on('close', () => this.#onClose());
   }
 
+  /** Connect and wait for the daemon's greeting (a daemon that accepts but never greets is not running). */
   static connect(options: ConnectOptions = {}): Promise<LoncapadClient> {
     const path = options.socket ?? join(options.spool ?? './spool', 'loncapad.sock');
     return new Promise((resolve, reject) => {
       const sock = createConnection(path);
-      sock.once('connect', () => {
-        sock.off('error', onError);
-        resolve(new LoncapadClient(path, sock));
-      });
-      const onError = (err: NodeJS.ErrnoException): void =>
-        reject(
-          new LoncapadError('LC_ERR_NOT_RUNNING', `loncapad is not running (cannot connect to ${path}: ${err.code ?? err.message})`, {
-            cause: err,
-          }),
-        );
-      sock.once('error', onError);
+      const splitter = new LineSplitter(MAX_LOCAL_LINE_BYTES);
+      const notRunning = (why: string, cause?: unknown): void => {
+        clearTimeout(timer);
+        sock.destroy();
+        reject(new LoncapadError('LC_ERR_NOT_RUNNING', `loncapad is not running (${why})`, { cause }));
+      };
+      const timer = setTimeout(() => notRunning(`${path} accepted but no greeting came in ${GREETING_TIMEOUT_MS} ms`), GREETING_TIMEOUT_MS);
+      const onError = (err: NodeJS.ErrnoException): void => notRunning(`cannot connect to ${path}: ${err.code ?? err.message}`, err);
+      const onClose = (): void => notRunning(`${path} closed the connection before greeting`);
+      const onData = (chunk: Buffer): void => {
+        // Everything after the greeting in this chunk stays in the splitter for the client.
+        const [first] = splitter.push(chunk);
+        if (first === undefined) return;
+        const greeting = parseGreeting(first);
+        if (!greeting) return notRunning(`${path} did not greet as loncapad does`);
+        clearTimeout(timer);
+        sock.off('data', onData).off('error', onError).off('close', onClose);
+        resolve(new LoncapadClient(path, sock, greeting, splitter));
+      };
+      sock.on('data', onData).once('error', onError).once('close', onClose);
     });
   }
 
   /** Send a command to a peer (or `.`, this daemon) and get its reply line. */
   reply(peer: string, command: string, opts: CallOptions = {}): Promise<string> {
-    return this.#call('r', peer, command, opts.timeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS);
+    return this.#call('r', peer, command, opts.timeoutMs ?? 0, this.greeting.replyTimeoutMs);
   }
 
   /** A write that must not be lost: the reply, or `con_delayed` once it is safely spooled. */
   critical(peer: string, command: string, opts: CallOptions = {}): Promise<string> {
-    return this.#call('c', peer, command, opts.timeoutMs ?? DEFAULT_CRITICAL_TIMEOUT_MS);
+    return this.#call('c', peer, command, opts.timeoutMs ?? 0, this.greeting.criticalTimeoutMs);
   }
 
   /** An operator command to this daemon itself (`status`, `spool:list`, …). */
@@ -106,7 +129,8 @@ export class LoncapadClient {
     });
   }
 
-  #call(kind: RequestKind, peer: string, command: string, timeoutMs: number): Promise<string> {
+  /** `timeoutMs` 0 asks for the daemon's default, `daemonDefaultMs`; the client waits that long plus a grace. */
+  #call(kind: RequestKind, peer: string, command: string, timeoutMs: number, daemonDefaultMs: number): Promise<string> {
     if (this.#closed) return Promise.reject(this.#closed);
     const id = this.#nextId++;
     let line: string;
@@ -115,11 +139,12 @@ export class LoncapadClient {
     } catch (err) {
       return Promise.reject(err);
     }
+    const waitMs = (timeoutMs || daemonDefaultMs) + CLIENT_GRACE_MS;
     return new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
-        reject(new LoncapadError('LC_ERR_TIMEOUT', `loncapad did not answer within ${timeoutMs + CLIENT_GRACE_MS} ms`));
-      }, timeoutMs + CLIENT_GRACE_MS);
+        reject(new LoncapadError('LC_ERR_TIMEOUT', `loncapad did not answer within ${waitMs} ms`));
+      }, waitMs);
       this.#pending.set(id, { resolve, reject, timer });
       this.#out.push(line);
     });

@@ -4,12 +4,17 @@
  *
  *   line ─▶ strip `sethost:<id>:` (serve that alias) and `encrypt:` (every
  *           byte is encrypted anyway) ─▶ table.parse ─▶ mayCall? ─▶
- *   msgid seen before?  ─▶ the recorded reply, nothing runs again
+ *   (sender, msgid) running now? ─▶ wait for that run's reply
+ *   (sender, msgid) seen before? ─▶ the recorded reply, nothing runs again
  *   writes?             ─▶ handler + applied-id record in one transaction
  *   otherwise           ─▶ handler; its reply recorded when it has a msgid
+ *
+ * Ids are scoped by the authenticated sender, so no host can pre-empt or
+ * read back another's. A transient reply (`error:transient:…`, the message
+ * was not applied) is never recorded: the sender tries again.
  */
 import type { HostRole } from '../config/hosts';
-import { LoncapadError, toClassicReply } from '../errors';
+import { isTransientReply, LoncapadError, toClassicReply, transientReply } from '../errors';
 import type { Logger } from '../log';
 import { redactCommand } from '../log';
 import type { CommandContext, DaemonServices } from './context';
@@ -35,6 +40,8 @@ export class Dispatcher {
   readonly table: CommandTable;
   readonly #services: DaemonServices;
   readonly #log: Logger;
+  /** Critical messages whose handler is still running, by sender and id: a second copy waits for the first. */
+  readonly #running = new Map<string, Promise<string>>();
 
   constructor(table: CommandTable, services: DaemonServices, log: Logger) {
     this.table = table;
@@ -80,14 +87,25 @@ export class Dispatcher {
   /**
    * Run one frame's requests with their writes in one transaction (group
    * commit: one fsync for the batch). Each writing command gets its own
-   * savepoint, so a failing one rolls back alone.
+   * savepoint, so a failing one rolls back alone. Once a critical message
+   * fails transiently, the critical messages after it are not run (they
+   * answer transient too), so a sender's messages are never applied out of
+   * order.
    */
   runBatch(items: readonly BatchItem[]): Array<string | Promise<string>> {
-    const store = this.#services.store;
+    const runAll = (): Array<string | Promise<string>> => {
+      let blocked = false;
+      return items.map((i) => {
+        if (blocked && i.inv.msgid !== undefined) return transientReply('an earlier critical message was not applied');
+        const reply = this.run(i.line, i.inv);
+        if (i.inv.msgid !== undefined && typeof reply === 'string' && isTransientReply(reply)) blocked = true;
+        return reply;
+      });
+    };
     // Read-only batches (pings, gets) need no transaction at all.
-    if (!items.some((i) => this.#writes(i.line))) return items.map((i) => this.run(i.line, i.inv));
+    if (!items.some((i) => this.#writes(i.line))) return runAll();
     try {
-      return store.transaction(() => items.map((i) => this.run(i.line, i.inv)));
+      return this.#services.store.transaction(runAll);
     } catch (err) {
       this.#log.error(`store commit failed: ${(err as Error).message}`);
       return items.map(() => toClassicReply(new LoncapadError('LC_ERR_STORE', 'store commit failed')));
@@ -102,15 +120,27 @@ export class Dispatcher {
     try {
       if (spec.writes) return this.#services.store.transaction(() => this.#syncResult(spec, spec.run(ctx, args)));
       const r = spec.run(ctx, args);
-      return typeof r === 'string' ? r : r.catch(toClassicReply);
+      return typeof r === 'string' ? r : r.catch((err: unknown) => this.#failed(spec, err));
     } catch (err) {
-      return toClassicReply(err);
+      return this.#failed(spec, err);
     }
+  }
+
+  /** A handler threw: refusals are answered as they are; anything unexpected is logged (its reply is transient). */
+  #failed(spec: CommandSpec, err: unknown): string {
+    if (!(err instanceof LoncapadError)) this.#log.error(`${spec.name} failed: ${(err as Error)?.stack ?? String(err)}`);
+    return toClassicReply(err);
   }
 
   #callOnce(spec: CommandSpec, args: string[], ctx: CommandContext, msgid: string): string | Promise<string> {
     const store = this.#services.store;
-    const seen = store.appliedReply(msgid);
+    const key = `${ctx.caller}\0${msgid}`;
+    const running = this.#running.get(key);
+    if (running) {
+      this.#log.info(`critical ${msgid} from ${ctx.caller} is running already; answering with its reply`);
+      return running;
+    }
+    const seen = store.appliedReply(ctx.caller, msgid);
     if (seen !== undefined) {
       this.#log.info(`critical ${msgid} from ${ctx.caller} already applied; answering the recorded reply`);
       return seen;
@@ -118,19 +148,26 @@ export class Dispatcher {
     if (spec.writes) {
       return store.transaction(() => {
         const reply = this.#call(spec, args, ctx) as string;
-        store.recordApplied(msgid, reply);
+        if (!isTransientReply(reply)) store.recordApplied(ctx.caller, msgid, reply);
         return reply;
       });
     }
     const r = this.#call(spec, args, ctx);
-    if (typeof r === 'string') {
-      store.recordApplied(msgid, r);
-      return r;
+    if (typeof r === 'string') return this.#recorded(ctx.caller, msgid, r);
+    const once = r.then((reply) => this.#recorded(ctx.caller, msgid, reply)).finally(() => this.#running.delete(key));
+    this.#running.set(key, once);
+    return once;
+  }
+
+  /** Record the reply of a non-writing critical command (never a transient one); a failed record is logged, not thrown. */
+  #recorded(sender: string, msgid: string, reply: string): string {
+    if (isTransientReply(reply)) return reply;
+    try {
+      this.#services.store.recordApplied(sender, msgid, reply);
+    } catch (err) {
+      this.#log.error(`could not record critical ${msgid} from ${sender} as applied: ${(err as Error).message}`);
     }
-    return r.then((reply) => {
-      store.recordApplied(msgid, reply);
-      return reply;
-    });
+    return reply;
   }
 
   #syncResult(spec: CommandSpec, r: string | Promise<string>): string {

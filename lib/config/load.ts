@@ -7,7 +7,7 @@ import yargs from 'yargs';
 import { LoncapadError } from '../errors';
 import type { LogLevel } from '../log';
 import type { HostRole } from './hosts';
-import { START_OPTIONS } from './options';
+import { MAX_TIMEOUT_MS, START_OPTIONS } from './options';
 
 export interface Config {
   readonly hostId: string;
@@ -58,12 +58,18 @@ export function loadConfig(args: readonly string[]): Config {
   return checkConfig(argv);
 }
 
-function num(argv: Record<string, unknown>, key: string, min: number): number {
+function num(argv: Record<string, unknown>, key: string, min: number, max = Infinity): number {
   const v = argv[key];
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
-    throw new LoncapadError('LC_ERR_CONFIG', `--${key} must be a number ≥ ${min}, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+    const range = max === Infinity ? `≥ ${min}` : `from ${min} to ${max}`;
+    throw new LoncapadError('LC_ERR_CONFIG', `--${key} must be a number ${range}, got ${String(v)}`);
   }
   return v;
+}
+
+/** A timer setting, ms: at least 1, at most MAX_TIMEOUT_MS. */
+function ms(argv: Record<string, unknown>, key: string): number {
+  return num(argv, key, 1, MAX_TIMEOUT_MS);
 }
 
 function str(argv: Record<string, unknown>, key: string): string {
@@ -82,8 +88,8 @@ function optionalPath(argv: Record<string, unknown>, key: string): string | unde
 
 export function checkConfig(argv: Record<string, unknown>): Config {
   const spool = resolve(str(argv, 'spool'));
-  const floor = num(argv, 'backoff-floor-ms', 1);
-  const ceiling = num(argv, 'backoff-ceiling-ms', 1);
+  const floor = ms(argv, 'backoff-floor-ms');
+  const ceiling = ms(argv, 'backoff-ceiling-ms');
   if (ceiling < floor) throw new LoncapadError('LC_ERR_CONFIG', '--backoff-ceiling-ms must not be below --backoff-floor-ms');
   const list = (key: string): string[] => ((argv[key] as unknown[] | undefined) ?? []).map(String);
   return {
@@ -96,15 +102,15 @@ export function checkConfig(argv: Record<string, unknown>): Config {
     role: str(argv, 'role') as HostRole,
     httpPort: num(argv, 'http-port', 0),
     site: optionalPath(argv, 'site') ?? resolve(spool, 'site'),
-    idleTimeoutMs: num(argv, 'idle-timeout-ms', 1),
-    pingIntervalMs: num(argv, 'ping-interval-ms', 1),
-    pingTimeoutMs: num(argv, 'ping-timeout-ms', 1),
-    connectTimeoutMs: num(argv, 'connect-timeout-ms', 1),
+    idleTimeoutMs: ms(argv, 'idle-timeout-ms'),
+    pingIntervalMs: ms(argv, 'ping-interval-ms'),
+    pingTimeoutMs: ms(argv, 'ping-timeout-ms'),
+    connectTimeoutMs: ms(argv, 'connect-timeout-ms'),
     backoffFloorMs: floor,
     backoffCeilingMs: ceiling,
     deadAfterFailures: num(argv, 'dead-after-failures', 1),
-    requestTimeoutMs: num(argv, 'request-timeout-ms', 1),
-    criticalTimeoutMs: num(argv, 'critical-timeout-ms', 1),
+    requestTimeoutMs: ms(argv, 'request-timeout-ms'),
+    criticalTimeoutMs: ms(argv, 'critical-timeout-ms'),
     spoolLifetimeMs: num(argv, 'spool-lifetime-ms', 1),
     managers: list('managers'),
     sparesFile: optionalPath(argv, 'spares'),

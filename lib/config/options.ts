@@ -7,6 +7,12 @@
 import type { Options } from 'yargs';
 
 export const DEFAULT_PORT = 5663;
+/**
+ * Longest deadline or delay any setting or request may ask for, ms: one day
+ * (node's timers stop at 2^31 - 1 ms, about 24.8 days, and turn anything
+ * longer into 1 ms).
+ */
+export const MAX_TIMEOUT_MS = 86_400_000;
 
 export const START_OPTIONS = {
   config: { type: 'string', describe: 'JSON configuration file' },

@@ -3,15 +3,15 @@
  * against lonc: one line in, one line out, repeatable on one connection,
  * answered in the order asked. The line goes to that peer as it is; the
  * receiving dispatcher understands `sethost:<id>:` and `encrypt:`, and
- * `reset_retries` is answered by this daemon (as loncnew did).
+ * `reset_retries` is answered by this daemon (as loncnew did). Bounds and
+ * half-close (`printf 'ping\n' | socat - UNIX-CONNECT:…`): line-connection.ts.
  */
 import { mkdir } from 'node:fs/promises';
 import type { Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from '../log';
 import type { InFlight } from './in-flight';
-import { LineSplitter, LineWriter } from './lines';
-import { MAX_LOCAL_LINE_BYTES } from './mux-protocol';
+import { InputBudget, LineConnection } from './line-connection';
 import type { RouteFn } from './route';
 import { closeUnix, listenUnix } from './unix-server';
 
@@ -20,14 +20,16 @@ export class ClassicSockets {
   readonly #route: RouteFn;
   readonly #inFlight: InFlight;
   readonly #log: Logger;
+  readonly #budget: InputBudget;
   readonly #servers = new Map<string, Server>();
-  readonly #conns = new Map<Socket, LineWriter>();
+  readonly #conns = new Set<LineConnection>();
 
-  constructor(dir: string, route: RouteFn, inFlight: InFlight, log: Logger) {
+  constructor(dir: string, route: RouteFn, inFlight: InFlight, log: Logger, budget: InputBudget) {
     this.dir = dir;
     this.#route = route;
     this.#inFlight = inFlight;
     this.#log = log;
+    this.#budget = budget;
   }
 
   /** One socket per listed host: add the new ones, remove the gone ones. */
@@ -51,35 +53,19 @@ export class ClassicSockets {
 
   /** Shutdown: send what is queued, then close every client connection. */
   endAll(): void {
-    for (const [sock, out] of this.#conns) {
-      out.flush();
-      sock.end();
-    }
+    for (const conn of this.#conns) conn.end();
   }
 
   #onConnection(peer: string, sock: Socket): void {
-    const splitter = new LineSplitter(MAX_LOCAL_LINE_BYTES);
-    const out = new LineWriter((text) => {
-      if (!sock.destroyed) sock.write(text);
-    });
-    this.#conns.set(sock, out);
     // Replies leave in request order even when later ones finish first.
     let chain: Promise<void> = Promise.resolve();
-    sock.on('data', (chunk: Buffer) => {
-      let lines: string[];
-      try {
-        lines = splitter.push(chunk);
-      } catch (err) {
-        this.#log.warn(`classic socket ${peer}: ${(err as Error).message}; closing that connection`);
-        chain = chain.then(() => {
-          out.push('error:line too long');
-          out.flush();
-          sock.destroySoon(); // after the error reply is written
-        });
-        sock.pause();
-        return;
-      }
-      for (const line of lines) {
+    const conn = new LineConnection(sock, {
+      name: `classic socket ${peer}`,
+      log: this.#log,
+      budget: this.#budget,
+      tooLongReply: 'error:line too long',
+      onLine: (line) => {
+        conn.begin();
         const reply =
           line === ''
             ? Promise.resolve('error:empty command')
@@ -88,13 +74,10 @@ export class ClassicSockets {
                 this.#log.error(`classic socket ${peer}: ${err.stack ?? err.message}`);
                 return 'error:internal';
               });
-        chain = chain.then(() => reply.then((r) => out.push(r.replace(/[\r\n]+/g, ' '))));
-      }
+        chain = chain.then(() => reply.then((r) => conn.reply(r.replace(/[\r\n]+/g, ' '))));
+      },
     });
-    sock.on('error', () => {}); // a client that vanished: 'close' cleans up
-    sock.on('close', () => {
-      this.#conns.delete(sock);
-      out.discard();
-    });
+    this.#conns.add(conn);
+    sock.on('close', () => this.#conns.delete(conn));
   }
 }

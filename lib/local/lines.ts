@@ -15,6 +15,11 @@ export class LineSplitter {
     this.#maxBytes = maxBytes;
   }
 
+  /** Bytes of a line begun and not yet ended. */
+  get pendingBytes(): number {
+    return this.#tailBytes;
+  }
+
   push(chunk: Buffer): string[] {
     const lines: string[] = [];
     let start = 0;
@@ -51,6 +56,7 @@ function tooLong(n: number, max: number): LoncapadError {
  */
 export class LineWriter {
   #out: string[] = [];
+  #pendingChars = 0;
   #scheduled: NodeJS.Immediate | undefined;
   readonly #write: (text: string) => void;
 
@@ -58,8 +64,14 @@ export class LineWriter {
     this.#write = write;
   }
 
+  /** Characters queued for this turn's write. */
+  get pendingChars(): number {
+    return this.#pendingChars;
+  }
+
   push(line: string): void {
     this.#out.push(line);
+    this.#pendingChars += line.length + 1;
     this.#scheduled ??= setImmediate(this.flush);
   }
 
@@ -69,6 +81,7 @@ export class LineWriter {
     if (this.#out.length === 0) return;
     const text = this.#out.join('\n') + '\n';
     this.#out = [];
+    this.#pendingChars = 0;
     this.#write(text);
   };
 
@@ -76,5 +89,6 @@ export class LineWriter {
     if (this.#scheduled) clearImmediate(this.#scheduled);
     this.#scheduled = undefined;
     this.#out = [];
+    this.#pendingChars = 0;
   }
 }

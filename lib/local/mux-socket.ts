@@ -1,14 +1,17 @@
 /**
  * The multiplexed client socket (`SPOOL/loncapad.sock`): many requests in
  * flight per connection, replies matched by id, written once per loop turn.
+ * Each connection is greeted first with the daemon's default deadlines, so
+ * that a client asking for "the daemon's default" knows how long to wait.
  * A malformed line gets an `error:` reply; a line over the size limit gets
- * one and closes that connection only (its framing is lost).
+ * one and closes that connection only (its framing is lost). Bounds and
+ * half-close: line-connection.ts.
  */
 import type { Server, Socket } from 'node:net';
 import type { Logger } from '../log';
 import type { InFlight } from './in-flight';
-import { LineSplitter, LineWriter } from './lines';
-import { formatReply, MAX_LOCAL_LINE_BYTES, parseRequest } from './mux-protocol';
+import { InputBudget, LineConnection } from './line-connection';
+import { formatGreeting, formatReply, parseRequest, type Greeting } from './mux-protocol';
 import type { RouteFn } from './route';
 import { closeUnix, listenUnix } from './unix-server';
 
@@ -17,14 +20,18 @@ export class MuxSocketServer {
   readonly #route: RouteFn;
   readonly #inFlight: InFlight;
   readonly #log: Logger;
+  readonly #budget: InputBudget;
+  readonly #greeting: () => Greeting;
   #server: Server | undefined;
-  readonly #conns = new Map<Socket, LineWriter>();
+  readonly #conns = new Set<LineConnection>();
 
-  constructor(path: string, route: RouteFn, inFlight: InFlight, log: Logger) {
+  constructor(path: string, route: RouteFn, inFlight: InFlight, log: Logger, budget: InputBudget, greeting: () => Greeting) {
     this.path = path;
     this.#route = route;
     this.#inFlight = inFlight;
     this.#log = log;
+    this.#budget = budget;
+    this.#greeting = greeting;
   }
 
   async listen(): Promise<void> {
@@ -38,52 +45,36 @@ export class MuxSocketServer {
 
   /** Shutdown: send what is queued, then close every client connection. */
   endAll(): void {
-    for (const [sock, out] of this.#conns) {
-      out.flush();
-      sock.end();
-    }
+    for (const conn of this.#conns) conn.end();
   }
 
   #onConnection(sock: Socket): void {
-    const splitter = new LineSplitter(MAX_LOCAL_LINE_BYTES);
-    const out = new LineWriter((text) => {
-      if (!sock.destroyed) sock.write(text);
+    const conn = new LineConnection(sock, {
+      name: 'local client',
+      log: this.#log,
+      budget: this.#budget,
+      tooLongReply: formatReply(0, 'error:line too long'),
+      onLine: (line) => this.#onLine(conn, line),
     });
-    this.#conns.set(sock, out);
-    sock.on('data', (chunk: Buffer) => {
-      let lines: string[];
-      try {
-        lines = splitter.push(chunk);
-      } catch (err) {
-        this.#log.warn(`local client: ${(err as Error).message}; closing that connection`);
-        out.push(formatReply(0, 'error:line too long'));
-        out.flush();
-        sock.destroySoon(); // after the error reply is written
-        sock.pause();
-        return;
-      }
-      for (const line of lines) {
-        const req = parseRequest(line);
-        if ('error' in req) {
-          out.push(formatReply(req.id, req.error));
-          continue;
-        }
-        this.#inFlight
-          .track(this.#route(req.peer, req.command, { critical: req.kind === 'c', timeoutMs: req.timeoutMs }))
-          .then(
-            (reply) => out.push(formatReply(req.id, reply)),
-            (err: Error) => {
-              // route answers in the classic vocabulary and should never reject; if it does, say so and keep serving.
-              this.#log.error(`local request ${req.id} failed: ${err.stack ?? err.message}`);
-              out.push(formatReply(req.id, 'error:internal'));
-            },
-          );
-      }
-    });
-    sock.on('error', () => {}); // a client that vanished: 'close' cleans up
-    sock.on('close', () => {
-      this.#conns.delete(sock);
-      out.discard();
-    });
+    this.#conns.add(conn);
+    sock.on('close', () => this.#conns.delete(conn));
+    conn.send(formatGreeting(this.#greeting()));
+  }
+
+  #onLine(conn: LineConnection, line: string): void {
+    const req = parseRequest(line);
+    if ('error' in req) {
+      conn.send(formatReply(req.id, req.error));
+      return;
+    }
+    conn.begin();
+    this.#inFlight.track(this.#route(req.peer, req.command, { critical: req.kind === 'c', timeoutMs: req.timeoutMs })).then(
+      (reply) => conn.reply(formatReply(req.id, reply)),
+      (err: Error) => {
+        // route answers in the classic vocabulary and should never reject; if it does, say so and keep serving.
+        this.#log.error(`local request ${req.id} failed: ${err.stack ?? err.message}`);
+        conn.reply(formatReply(req.id, 'error:internal'));
+      },
+    );
   }
 }

@@ -20,7 +20,8 @@ export async function listenUnix(path: string, onConnection: (sock: Socket) => v
   await unlink(path).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'ENOENT') throw err;
   });
-  const server = createServer(onConnection);
+  // Half-open: a client may shut down its side after its requests and still read the replies.
+  const server = createServer({ allowHalfOpen: true }, onConnection);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(path, () => {

@@ -4,14 +4,23 @@
  *
  * Flow of a request:
  *   1. send() arms the request's deadline; without an up link the request
- *      waits (and an idle link starts connecting);
+ *      waits, and an idle link starts connecting — so does a backing-off or
+ *      dead one whose last attempt is older than the backoff floor (a probe:
+ *      the request waits for it within its deadline);
  *   2. on `up` waiting requests get ids and go out, pipelined, in order;
  *   3. replies settle them by id, in any order; a lost link fails every
  *      request in flight with LC_ERR_PEER_DOWN, in the order they were sent.
  *
+ * Finding a returning peer fast: a probe on demand (above); `retryNow`
+ * (SIGUSR1, `reset_retries`) keeps retrying for RETRY_WINDOW_MS instead of
+ * giving up after a few quick failures; `peerIsBack` (the peer connected to
+ * us, e.g. its start-up announcement) retries at once or checks a link that
+ * looks up with a keep-alive; `announce` opens the link once, so that the
+ * peer learns we are back, and closes it again when nobody needs it.
+ *
  * Socket, decoder and timer callbacks only call the event methods
  * (#onConnected, #onData, #onSocketClose, #expired*); #transition is the only
- * place that assigns `state`.
+ * place that assigns `state`. Liveness rules are in liveness.ts.
  */
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
@@ -38,16 +47,12 @@ import {
 } from '../wire';
 import { nextDelayMs, type BackoffPolicy } from './backoff';
 import { LINK_EDGES, type LinkState } from './link-state';
+import { checkEveryMs, checkOutbound, type LivenessTiming } from './liveness';
+import { RequestBook, type Request } from './requests';
 
-export interface LinkTiming {
+export interface LinkTiming extends LivenessTiming {
   /** Give up a TCP connect after this long, ms. */
   readonly connectTimeoutMs: number;
-  /** Ping a link that has been silent this long, ms. */
-  readonly pingIntervalMs: number;
-  /** A ping unanswered this long ends the link, ms. */
-  readonly pingTimeoutMs: number;
-  /** Close a link with nothing to do for this long, ms. */
-  readonly idleTimeoutMs: number;
   readonly backoff: BackoffPolicy;
   /** Consecutive failed connects before the peer is marked dead. */
   readonly deadAfterFailures: number;
@@ -72,22 +77,12 @@ export interface SendOptions {
   readonly msgid?: string | undefined;
 }
 
-interface Request {
-  readonly command: string;
-  readonly msgid: string | undefined;
-  readonly resolve: (reply: string) => void;
-  readonly reject: (err: LoncapadError) => void;
-  timer: NodeJS.Timeout | undefined;
-  id: number;
-  sentAt: number;
-  done: boolean;
-}
-
-/** A reassembled reply may not grow past this (a frame's worth). */
-const MAX_REPLY_CHARS = MAX_FRAME_BYTES;
-
 /** Log the first connect failure and every Nth; the rest go to debug. */
 const REPORT_EVERY_NTH_FAILURE = 20;
+/** After SIGUSR1 or `reset_retries`, keep retrying this long before a peer may be marked dead again, ms. */
+export const RETRY_WINDOW_MS = 10_000;
+/** Longest pause between attempts inside that window, ms. */
+const RETRY_WINDOW_MAX_DELAY_MS = 1_000;
 
 export interface LinkStatus {
   readonly peer: string;
@@ -115,6 +110,7 @@ export class PeerLink extends EventEmitter {
 
   readonly peer: HostEntry;
   readonly #o: LinkOptions;
+  readonly #requests = new RequestBook();
   #socket: Socket | undefined;
   #decoder: FrameDecoder | undefined;
   #init: InitiationCreated | undefined;
@@ -123,18 +119,20 @@ export class PeerLink extends EventEmitter {
   #closeReason: CloseReason | undefined;
   #closed = false;
 
-  readonly #pending = new Map<number, Request>();
-  /** Fragments of large replies received so far, by request id. */
-  readonly #partial = new Map<number, { parts: string[]; chars: number }>();
-  #waiting: Request[] = [];
-  #nextId = 1;
-
   #stateTimer: NodeJS.Timeout | undefined;
   #tick: NodeJS.Timeout | undefined;
   #lastRecvAt = 0;
   #lastUseAt = 0;
+  #partialSince: number | undefined;
+  #closingSince: number | undefined;
   #pingSentAt: number | undefined;
   #pingSeq = 0;
+  /** When the last connect attempt began (performance.now()); probes wait at least the backoff floor after it. */
+  #lastAttemptAt = -Infinity;
+  /** Retry eagerly (never mark dead) until then (performance.now()). */
+  #eagerUntil = -Infinity;
+  /** The link was opened only to announce us: close it once up unless somebody needs it. */
+  #announcing = false;
 
   constructor(options: LinkOptions) {
     super();
@@ -146,40 +144,73 @@ export class PeerLink extends EventEmitter {
 
   send(command: string, opts: SendOptions): Promise<string> {
     return new Promise<string>((resolve, reject) => {
-      if (this.#closed || this.state === 'dead') {
-        reject(new LoncapadError('LC_ERR_PEER_DOWN', `${this.peer.id} is ${this.#closed ? 'removed' : 'dead'}`));
+      if (this.#closed) {
+        reject(new LoncapadError('LC_ERR_PEER_DOWN', `${this.peer.id} is removed`));
         return;
       }
       const req: Request = { command, msgid: opts.msgid, resolve, reject, timer: undefined, id: 0, sentAt: 0, done: false };
-      req.timer = setTimeout(() => this.#expiredRequest(req), opts.timeoutMs);
       this.#lastUseAt = performance.now();
-      // A link closing for idleness takes no new requests; they wait for the next one.
-      if (this.state === 'up' && this.#closeReason === undefined) this.#write(req);
-      else {
-        this.#waiting.push(req);
-        if (this.state === 'idle') this.#connect('demand');
+      if (this.state === 'up' && this.#closeReason === undefined) {
+        this.#arm(req, opts.timeoutMs);
+        this.#write(req);
+        return;
       }
+      if ((this.state === 'backoff' || this.state === 'dead') && !this.#probe(`probe: a request for ${this.peer.id}`)) {
+        // Too soon after the last attempt. A critical message does not wait
+        // out a backoff (its owner spools it now, in order); a dead peer
+        // fails fast; other requests wait for the backoff timer.
+        if (this.state === 'dead' || req.msgid !== undefined) {
+          reject(new LoncapadError('LC_ERR_PEER_DOWN', `${this.peer.id} is ${this.state === 'dead' ? 'dead' : 'unreachable'}`));
+          return;
+        }
+      }
+      this.#arm(req, opts.timeoutMs);
+      this.#requests.wait(req);
+      if (this.state === 'idle') this.#connect('demand');
     });
   }
 
-  /** Open the link if it is idle (the spool has something for this peer). */
+  /** Open the link if it is idle (the spool has something for this peer); probe if it may. */
   demand(): void {
-    if (!this.#closed && this.state === 'idle') this.#connect('spooled messages');
+    if (this.#closed) return;
+    if (this.state === 'idle') this.#connect('spooled messages');
+    else if (this.state === 'backoff' || this.state === 'dead') this.#probe('probe: spooled messages');
   }
 
-  /** Retry a dead or backing-off peer now, with a fresh retry count. */
+  /** Retry a dead or backing-off peer now, and keep retrying for RETRY_WINDOW_MS. */
   retryNow(reason: string): boolean {
     if (this.#closed || (this.state !== 'dead' && this.state !== 'backoff')) return false;
     this.failures = 0;
+    this.#eagerUntil = performance.now() + RETRY_WINDOW_MS;
     this.#connect(reason);
     return true;
+  }
+
+  /**
+   * The peer connected to us: it is alive. Retry a link that is down; check
+   * one that looks up (it may be a dead TCP connection to the peer's former
+   * run) with a keep-alive now. Returns true when a retry started.
+   */
+  peerIsBack(): boolean {
+    if (this.retryNow('the peer connected to us')) return true;
+    if (this.state === 'up' && this.#closeReason === undefined && this.#pingSentAt === undefined) this.#sendPing(performance.now());
+    return false;
+  }
+
+  /** Tell the peer we are (back) up: open the link once if nothing else does. */
+  announce(): void {
+    if (this.#closed || this.state !== 'idle') return;
+    this.#announcing = true;
+    this.#connect('announcing this host');
   }
 
   /** End the link for good (host removed, shutdown). */
   close(reason: CloseReason): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#failAll(new LoncapadError('LC_ERR_PEER_DOWN', `link to ${this.peer.id} closed (${reason})`), true);
+    const err = new LoncapadError('LC_ERR_PEER_DOWN', `link to ${this.peer.id} closed (${reason})`);
+    this.#requests.failInFlight(err);
+    this.#requests.failWaiting(err);
     if (this.#socket) this.#drop(reason);
     if (this.state !== 'idle') this.#transition('idle', reason);
     this.#clearTimers();
@@ -191,8 +222,8 @@ export class PeerLink extends EventEmitter {
       state: this.state,
       since: this.since,
       rttMs: this.rttMs === undefined ? undefined : Math.round(this.rttMs * 1000) / 1000,
-      inFlight: this.#pending.size,
-      waiting: this.#waiting.length,
+      inFlight: this.#requests.inFlight,
+      waiting: this.#requests.waiting,
       retries: this.failures,
       lastError: this.lastError,
     };
@@ -216,11 +247,22 @@ export class PeerLink extends EventEmitter {
     this.emit('state', to, from, reason);
   }
 
+  /** A connect attempt now, if the link is down and the last attempt is older than the backoff floor. */
+  #probe(reason: string): boolean {
+    if (this.#closed || (this.state !== 'backoff' && this.state !== 'dead')) return false;
+    if (performance.now() - this.#lastAttemptAt < this.#o.timing.backoff.floorMs) return false;
+    this.#connect(reason);
+    return true;
+  }
+
   #connect(reason: string): void {
     this.#transition('connecting', reason);
+    this.#lastAttemptAt = performance.now();
     const sock = connect({ host: this.peer.ip, port: this.#o.port, localAddress: this.#o.selfIp });
     this.#socket = sock;
     this.#closeReason = undefined;
+    this.#closingSince = undefined;
+    this.#partialSince = undefined;
     sock.setNoDelay(true);
     this.#stateTimer = setTimeout(() => this.#expiredConnect(sock), this.#o.timing.connectTimeoutMs);
     sock.on('connect', () => this.#onConnected(sock));
@@ -242,12 +284,18 @@ export class PeerLink extends EventEmitter {
 
   #onData(sock: Socket, chunk: Buffer): void {
     if (sock !== this.#socket) return;
-    this.#lastRecvAt = performance.now();
+    const now = performance.now();
+    this.#lastRecvAt = now;
+    const decoder = this.#decoder!;
     try {
-      for (const body of this.#decoder!.push(chunk)) {
+      decoder.push(chunk);
+      // One frame at a time: the ServerHello raises the limit for what follows it.
+      for (let body = decoder.next(); body !== undefined; body = this.#decoder?.next()) {
         if (this.state === 'handshaking') this.#onServerHello(sock, body);
         else this.#onMessages(decodeMessages(this.#session!.open(body)));
+        if (sock !== this.#socket) return;
       }
+      this.#partialSince = decoder.bufferedBytes === 0 ? undefined : (this.#partialSince ?? now);
     } catch (err) {
       this.lastError = (err as Error).message;
       const reason = this.state === 'handshaking' ? 'handshake-failed' : 'protocol-violation';
@@ -266,33 +314,28 @@ export class PeerLink extends EventEmitter {
     sock.write(encodeFrame(est.finish));
     this.failures = 0;
     this.lastError = undefined;
+    this.#eagerUntil = -Infinity;
     this.#transition('up', `handshake ok, protocol v${est.version}`);
     this.#timersLinkUp();
-    const waiting = this.#waiting;
-    this.#waiting = [];
-    for (const req of waiting) if (!req.done) this.#write(req);
+    for (const req of this.#requests.takeWaiting()) this.#write(req);
     this.emit('up');
+    if (this.#announcing) {
+      this.#announcing = false;
+      if (!this.#hasDemand()) this.#closeGracefully('idle-timeout');
+    }
   }
 
   #onMessages(messages: Message[]): void {
     const now = performance.now();
     for (const m of messages) {
       if (m.kind === 'p') {
-        const got = this.#partial.get(m.id) ?? { parts: [], chars: 0 };
-        got.parts.push(m.reply);
-        got.chars += m.reply.length;
-        if (got.chars > MAX_REPLY_CHARS) throw new LoncapadError('LC_ERR_FRAME_TOO_LARGE', `reply ${m.id} exceeds ${MAX_REPLY_CHARS} characters`);
-        this.#partial.set(m.id, got);
+        this.#requests.fragment(m.id, m.reply);
       } else if (m.kind === 'r') {
-        const got = this.#partial.get(m.id);
-        if (got) this.#partial.delete(m.id);
-        const req = this.#pending.get(m.id);
-        if (!req) continue; // its deadline passed; the reply is late
-        this.#pending.delete(m.id);
-        const reply = got ? got.parts.join('') + m.reply : m.reply;
-        this.rttMs = this.rttMs === undefined ? now - req.sentAt : this.rttMs * 0.9 + (now - req.sentAt) * 0.1;
-        this.#settle(req);
-        req.resolve(reply);
+        const done = this.#requests.answered(m.id, m.reply);
+        if (!done) continue;
+        const rtt = now - done.req.sentAt;
+        this.rttMs = this.rttMs === undefined ? rtt : this.rttMs * 0.9 + rtt * 0.1;
+        done.req.resolve(done.reply);
       } else if (m.kind === 'K') {
         if (this.#pingSentAt !== undefined) this.rttMs = now - this.#pingSentAt;
         this.#pingSentAt = undefined;
@@ -311,13 +354,12 @@ export class PeerLink extends EventEmitter {
     this.#session = undefined;
     this.#decoder = undefined;
     this.#init = undefined;
-    this.#partial.clear();
+    this.#partialSince = undefined;
+    this.#closingSince = undefined;
     this.#clearTick();
     // Requests in flight may or may not have run: fail them (critical ones are
     // spooled by their owner and deduplicated by msgid on replay).
-    const lost = new LoncapadError('LC_ERR_PEER_DOWN', `lost link to ${this.peer.id}`);
-    for (const req of [...this.#pending.values()]) this.#failRequest(req, lost);
-    this.#pending.clear();
+    this.#requests.failInFlight(new LoncapadError('LC_ERR_PEER_DOWN', `lost link to ${this.peer.id}`));
     if (this.#closed) return;
     const wasUp = this.state === 'up';
     const reason = this.#closeReason ?? (wasUp ? 'peer-closed' : 'read-error');
@@ -330,28 +372,27 @@ export class PeerLink extends EventEmitter {
       else this.#transition('idle', reason);
       return;
     }
+    this.#announcing = false;
     this.failures++;
     if (this.lastError === undefined) this.lastError = reason;
-    if (this.failures >= this.#o.timing.deadAfterFailures) this.#enterDead(`${this.failures} failed attempts: ${this.lastError}`);
-    else this.#enterBackoff(`attempt ${this.failures} failed: ${this.lastError}`);
+    const eager = performance.now() < this.#eagerUntil;
+    if (!eager && this.failures >= this.#o.timing.deadAfterFailures) this.#enterDead(`${this.failures} failed attempts: ${this.lastError}`);
+    else this.#enterBackoff(`attempt ${this.failures} failed: ${this.lastError}`, eager);
   }
 
-  #enterBackoff(reason: string): void {
+  #enterBackoff(reason: string, eager = false): void {
     this.#transition('backoff', reason);
     // Critical requests do not wait out a backoff: their owner spools them
     // now, in order, before any later critical message can be spooled.
-    const waiting = this.#waiting;
-    this.#waiting = waiting.filter((r) => r.msgid === undefined);
-    const err = new LoncapadError('LC_ERR_PEER_DOWN', `${this.peer.id} unreachable: ${reason}`);
-    for (const req of waiting) if (req.msgid !== undefined) this.#failRequest(req, err);
+    this.#requests.failWaiting(new LoncapadError('LC_ERR_PEER_DOWN', `${this.peer.id} unreachable: ${reason}`), (r) => r.msgid !== undefined);
     const delay = nextDelayMs(this.failures, this.#o.timing.backoff);
-    this.#stateTimer = setTimeout(() => this.#expiredBackoff(), delay);
+    this.#stateTimer = setTimeout(() => this.#expiredBackoff(), eager ? Math.min(delay, RETRY_WINDOW_MAX_DELAY_MS) : delay);
   }
 
   #enterDead(reason: string): void {
     this.#transition('dead', reason);
-    this.#failAll(new LoncapadError('LC_ERR_PEER_DOWN', `${this.peer.id} is dead`), false);
-    // Never given up for good: retry at the backoff ceiling.
+    this.#requests.failWaiting(new LoncapadError('LC_ERR_PEER_DOWN', `${this.peer.id} is dead`));
+    // Never given up for good: retry at the backoff ceiling (and on demand, see #probe).
     this.#stateTimer = setTimeout(() => this.#expiredDead(), this.#o.timing.backoff.ceilingMs);
   }
 
@@ -371,7 +412,7 @@ export class PeerLink extends EventEmitter {
 
   #expiredBackoff(): void {
     this.#stateTimer = undefined;
-    if (this.#hasDemand()) this.#connect('backoff over');
+    if (this.#hasDemand() || performance.now() < this.#eagerUntil) this.#connect('backoff over');
     else this.#transition('idle', 'nothing to send');
   }
 
@@ -383,81 +424,87 @@ export class PeerLink extends EventEmitter {
   #expiredRequest(req: Request): void {
     req.timer = undefined;
     if (req.done) return;
-    if (req.id !== 0) this.#pending.delete(req.id);
-    this.#failRequest(req, new LoncapadError('LC_ERR_TIMEOUT', `no reply from ${this.peer.id} in time`));
+    this.#requests.expired(req, new LoncapadError('LC_ERR_TIMEOUT', `no reply from ${this.peer.id} in time`));
   }
 
-  /** Keep-alive and idle checks while up; call when the link comes up. */
+  /** Keep-alive, idle and stalled-frame checks while up; call when the link comes up. */
   #timersLinkUp(): void {
-    const t = this.#o.timing;
     const now = performance.now();
     this.#lastRecvAt = now;
     this.#lastUseAt = now;
     this.#pingSentAt = undefined;
-    const every = Math.max(5, Math.min(t.pingIntervalMs, t.idleTimeoutMs) / 4);
-    this.#tick = setInterval(() => this.#expiredTick(), every);
+    this.#tick = setInterval(() => this.#expiredTick(), checkEveryMs(this.#o.timing));
   }
 
   #expiredTick(): void {
     const t = this.#o.timing;
     const now = performance.now();
-    const silent = now - this.#lastRecvAt;
-    if (silent >= t.pingIntervalMs + t.pingTimeoutMs) {
-      this.lastError = `no answer to keep-alive in ${t.pingTimeoutMs} ms`;
-      this.#drop('ping-timeout');
-      return;
-    }
-    if (silent >= t.pingIntervalMs && this.#pingSentAt === undefined) {
-      this.#pingSentAt = now;
-      this.#writer!.push(encodeMessage({ kind: 'k', id: ++this.#pingSeq }));
-    }
-    if (now - this.#lastUseAt >= t.idleTimeoutMs && !this.#hasDemand()) {
-      this.#closeReason = 'idle-timeout';
-      this.#socket?.end();
-      this.#clearTick();
+    const action = checkOutbound(t, {
+      now,
+      lastRecvAt: this.#lastRecvAt,
+      partialSince: this.#partialSince,
+      closingSince: this.#closingSince,
+      pingOutstanding: this.#pingSentAt !== undefined,
+      lastUseAt: this.#lastUseAt,
+      busy: this.#hasDemand(),
+    });
+    switch (action) {
+      case 'none':
+        return;
+      case 'ping':
+        this.#sendPing(now);
+        return;
+      case 'drop-silent':
+        this.lastError = `no answer to keep-alive in ${t.pingTimeoutMs} ms`;
+        this.#o.log.warn(`link ${this.peer.id}: ${this.lastError}; dropping it`);
+        this.#drop('ping-timeout');
+        return;
+      case 'drop-stalled-frame':
+        this.lastError = `a frame begun ${Math.round(now - this.#partialSince!)} ms ago never finished`;
+        this.#o.log.warn(`link ${this.peer.id}: ${this.lastError}; dropping it`);
+        this.#drop('frame-timeout');
+        return;
+      case 'close-idle':
+        this.#closeGracefully('idle-timeout');
+        return;
+      case 'destroy-closing':
+        this.#o.log.info(`link ${this.peer.id}: the peer did not finish closing in ${t.pingTimeoutMs} ms; dropping it`);
+        this.#socket?.destroy();
+        return;
+      default: {
+        const never: never = action;
+        return never;
+      }
     }
   }
 
   // ---- helpers ---------------------------------------------------------------
 
+  #arm(req: Request, timeoutMs: number): void {
+    req.timer = setTimeout(() => this.#expiredRequest(req), timeoutMs);
+  }
+
   #write(req: Request): void {
-    req.id = this.#nextId++;
-    req.sentAt = performance.now();
-    this.#pending.set(req.id, req);
+    const id = this.#requests.sent(req, performance.now());
     this.#writer!.push(
-      encodeMessage(
-        req.msgid === undefined
-          ? { kind: 'q', id: req.id, command: req.command }
-          : { kind: 'c', id: req.id, msgid: req.msgid, command: req.command },
-      ),
+      encodeMessage(req.msgid === undefined ? { kind: 'q', id, command: req.command } : { kind: 'c', id, msgid: req.msgid, command: req.command }),
     );
   }
 
+  #sendPing(now: number): void {
+    this.#pingSentAt = now;
+    this.#writer?.push(encodeMessage({ kind: 'k', id: ++this.#pingSeq }));
+  }
+
   #hasDemand(): boolean {
-    return this.#pending.size > 0 || this.#waiting.some((r) => !r.done) || this.#o.hasBacklog();
+    return this.#requests.busy || this.#o.hasBacklog();
   }
 
-  #settle(req: Request): void {
-    req.done = true;
-    if (req.timer) clearTimeout(req.timer);
-    req.timer = undefined;
-  }
-
-  #failRequest(req: Request, err: LoncapadError): void {
-    if (req.done) return;
-    this.#settle(req);
-    req.reject(err);
-  }
-
-  /** Fail waiting requests (and, when closing for good, those in flight). */
-  #failAll(err: LoncapadError, inFlightToo: boolean): void {
-    const waiting = this.#waiting;
-    this.#waiting = [];
-    if (inFlightToo) {
-      for (const req of [...this.#pending.values()]) this.#failRequest(req, err);
-      this.#pending.clear();
-    }
-    for (const req of waiting) this.#failRequest(req, err);
+  /** Close after what is written; the liveness check destroys it if the peer never finishes. New requests wait for the next link. */
+  #closeGracefully(reason: CloseReason): void {
+    this.#closeReason = reason;
+    this.#closingSince = performance.now();
+    this.#socket?.end();
   }
 
   #drop(reason: CloseReason): void {
@@ -476,3 +523,4 @@ export class PeerLink extends EventEmitter {
     this.#clearTick();
   }
 }
+

@@ -1,43 +1,29 @@
 /**
  * The inbound side: other servers' links to us (classic lond's job).
  *
- * Stages of an inbound connection:
- *   1. accept: the source IP must be listed in the hosts table, else close;
- *   2. Hello: the claimed lonid must be listed at exactly that IP, and the
- *      addressed lonid must be one of ours, else close (the reason is logged,
- *      the peer is told nothing);
- *   3. Finish: the peer proves it holds the key listed for its lonid; only
- *      then is any command read;
- *   4. sealed frames: requests run through the executor, at most
- *      MAX_COMMANDS_PER_TURN per loop turn, replies go back batched.
+ *   accept ─▶ source IP listed in the hosts table?          no ─▶ close
+ *          ─▶ admitted (handshakes pending, Hello rate)?      no ─▶ close, no crypto
+ *          ─▶ InboundSession: Hello, Finish, sealed frames (inbound-session.ts)
+ *
+ * The listener owns what is shared between sessions: admission of
+ * unauthenticated connections (admission.ts), the summarised log of
+ * refusals (refusal-log.ts), one session per (peer, served id) — a newer
+ * session replaces an older one, which is usually a dead connection of the
+ * peer's former run — the total of bytes held in partial frames across all
+ * sessions, and the one clock that checks every session's liveness.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { HostEntry, HostsTable } from '../config/hosts';
 import type { CloseReason } from '../errors';
 import type { Logger } from '../log';
-import {
-  consumeFinish,
-  createServerHello,
-  decodeMessages,
-  encodeFrame,
-  encodeMessage,
-  FrameDecoder,
-  HANDSHAKE_TIMEOUT_MS,
-  MAC_BYTES,
-  MAX_FRAME_BYTES,
-  MAX_HANDSHAKE_FRAME_BYTES,
-  parseHello,
-  SealedWriter,
-  type ResponseCreated,
-  type SealedSession,
-  type StaticKeys,
-} from '../wire';
+import type { StaticKeys } from '../wire';
+import { HandshakeAdmission, type AdmissionPolicy } from './admission';
+import { InboundSession, type InboundRequest } from './inbound-session';
+import { checkEveryMs, type LivenessTiming } from './liveness';
+import { RefusalLog } from './refusal-log';
 
-export interface InboundRequest {
-  readonly id: number;
-  readonly command: string;
-  readonly msgid: string | undefined;
-}
+export type { InboundRequest } from './inbound-session';
 
 export interface Executor {
   /** Run requests from `caller`, in order; replies in the same order, each a line or a promise of one. */
@@ -52,25 +38,37 @@ export interface ListenerOptions {
   readonly ownIds: () => readonly string[];
   readonly executor: Executor;
   readonly log: Logger;
+  readonly refusals: RefusalLog;
+  readonly timing: LivenessTiming;
+  readonly admission?: AdmissionPolicy | undefined;
   /** A listed peer completed a handshake with us: it is alive, retry our link to it. */
   readonly onPeerConnected: (peer: string) => void;
 }
 
 /**
- * Commands served per connection per loop turn before yielding to other
- * connections (Redis's NET_MAX_WRITES_PER_EVENT idea): one peer's burst never
- * stalls the rest.
+ * Bytes all inbound sessions together may hold in frames not yet complete.
+ * Past it, the session holding the most is dropped (an authenticated peer
+ * may send 16 MiB frames, but may not park many of them).
  */
-const MAX_COMMANDS_PER_TURN = 256;
+export const MAX_PARTIAL_FRAME_BYTES_TOTAL = 64 * 1024 * 1024;
 
 export class PeerListener {
   readonly #o: ListenerOptions;
   readonly #server: Server;
   readonly #sessions = new Set<InboundSession>();
+  /** The authenticated session of each (peer, served id). */
+  readonly #byPeer = new Map<string, InboundSession>();
+  readonly #admission: HandshakeAdmission;
+  readonly #clock: NodeJS.Timeout;
+  #partialTotal = 0;
+  #stopping = false;
 
   constructor(options: ListenerOptions) {
     this.#o = options;
+    this.#admission = new HandshakeAdmission(options.admission, performance.now());
     this.#server = createServer({ noDelay: true }, (sock) => this.#onConnection(sock));
+    this.#clock = setInterval(() => this.#checkLiveness(), checkEveryMs(options.timing));
+    this.#clock.unref();
   }
 
   listen(): Promise<void> {
@@ -84,15 +82,19 @@ export class PeerListener {
   }
 
   /**
-   * Stop accepting. Existing sessions finish their work and are closed by
-   * closeAll (server.close's own callback would wait for them to end).
+   * Stop accepting; requests that still arrive are answered as transient
+   * failures (the sender keeps critical ones). Existing sessions are closed
+   * by closeAll (server.close's own callback would wait for them to end).
    */
   stopAccepting(): void {
+    this.#stopping = true;
     if (this.#server.listening) this.#server.close();
   }
 
   closeAll(reason: CloseReason): void {
+    clearInterval(this.#clock);
     for (const s of this.#sessions) s.close(reason);
+    this.#o.refusals.flush();
   }
 
   /** After a hosts-table reload: drop sessions of hosts that left or changed. */
@@ -107,172 +109,89 @@ export class PeerListener {
   #onConnection(sock: Socket): void {
     const ip = normaliseIp(sock.remoteAddress ?? '');
     if (this.#o.hosts().idsAtIp(ip).length === 0) {
-      this.#o.log.warn(`refused connection from ${ip}: address not in the hosts table`);
+      this.#o.refusals.note(ip, 'address not in the hosts table');
       sock.destroy();
       return;
     }
-    const session = new InboundSession(sock, ip, this.#o, () => this.#sessions.delete(session));
+    const verdict = this.#admission.admit(ip, performance.now());
+    if (verdict !== 'ok') {
+      this.#o.refusals.note(ip, verdict);
+      sock.destroy();
+      return;
+    }
+    let handshaking = true;
+    const handshakeOver = (): void => {
+      if (handshaking) this.#admission.finished(ip);
+      handshaking = false;
+    };
+    const session = new InboundSession(sock, ip, this.#o, {
+      authenticated: (s) => {
+        handshakeOver();
+        this.#authenticated(s);
+      },
+      partialBytes: (s, delta) => this.#notePartial(s, delta),
+      gone: (s) => {
+        handshakeOver();
+        this.#sessions.delete(s);
+        const key = sessionKey(s);
+        if (this.#byPeer.get(key) === s) this.#byPeer.delete(key);
+      },
+      stopping: () => this.#stopping,
+    });
     this.#sessions.add(session);
   }
+
+  #authenticated(s: InboundSession): void {
+    const key = sessionKey(s);
+    const older = this.#byPeer.get(key);
+    this.#byPeer.set(key, s);
+    if (older && older !== s) older.close('replaced');
+    this.#o.onPeerConnected(s.peer!.id);
+  }
+
+  #notePartial(from: InboundSession, delta: number): void {
+    this.#partialTotal += delta;
+    if (delta <= 0 || this.#partialTotal <= MAX_PARTIAL_FRAME_BYTES_TOTAL) return;
+    let largest = from;
+    for (const s of this.#sessions) if (s.partialBytes > largest.partialBytes) largest = s;
+    largest.destroy(
+      'frame-timeout',
+      `holds ${largest.partialBytes} bytes of unfinished frames while all peers together hold more than ${MAX_PARTIAL_FRAME_BYTES_TOTAL}`,
+    );
+  }
+
+  #checkLiveness(): void {
+    const now = performance.now();
+    for (const s of this.#sessions) {
+      const action = s.check(now);
+      switch (action) {
+        case 'none':
+          break;
+        case 'drop-silent':
+          s.destroy('ping-timeout', `nothing received for ${Math.round(2 * this.#o.timing.pingIntervalMs + this.#o.timing.pingTimeoutMs)} ms`);
+          break;
+        case 'drop-stalled-frame':
+          s.destroy('frame-timeout', 'a frame begun long ago never finished');
+          break;
+        case 'destroy-closing':
+          s.destroy('ping-timeout', 'the peer did not finish closing');
+          break;
+        case 'ping':
+        case 'close-idle':
+          break; // outbound-only actions
+        default: {
+          const never: never = action;
+          return never;
+        }
+      }
+    }
+  }
+}
+
+function sessionKey(s: InboundSession): string {
+  return `${s.peer?.id ?? ''}\0${s.served}`;
 }
 
 function normaliseIp(addr: string): string {
   return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
-}
-
-type SessionState = 'hello' | 'finish' | 'up' | 'closed';
-
-class InboundSession {
-  peer: HostEntry | undefined;
-  #state: SessionState = 'hello';
-  readonly #sock: Socket;
-  readonly #ip: string;
-  readonly #o: ListenerOptions;
-  readonly #onGone: () => void;
-  readonly #decoder = new FrameDecoder(MAX_HANDSHAKE_FRAME_BYTES);
-  #served = '';
-  #pending: ResponseCreated | undefined;
-  #session: SealedSession | undefined;
-  #writer: SealedWriter | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  /** Requests decoded but not yet run (more than one turn's worth arrived). */
-  #queue: Array<{ readonly id: number; readonly command: string; readonly msgid: string | undefined }> = [];
-  #draining: NodeJS.Immediate | undefined;
-
-  constructor(sock: Socket, ip: string, o: ListenerOptions, onGone: () => void) {
-    this.#sock = sock;
-    this.#ip = ip;
-    this.#o = o;
-    this.#onGone = onGone;
-    this.#timer = setTimeout(() => this.#refuse(`handshake not finished in ${HANDSHAKE_TIMEOUT_MS} ms`), HANDSHAKE_TIMEOUT_MS);
-    sock.on('data', (chunk: Buffer) => this.#onData(chunk));
-    sock.on('error', () => {}); // 'close' follows; the reason is logged there when it matters
-    sock.on('close', () => this.#onClose());
-  }
-
-  close(reason: CloseReason): void {
-    if (this.#state === 'closed') return;
-    this.#o.log.info(`inbound link from ${this.peer?.id ?? this.#ip} closed (${reason})`);
-    this.#writer?.flush();
-    this.#sock.end();
-    this.#sock.destroySoon();
-  }
-
-  #onData(chunk: Buffer): void {
-    try {
-      for (const body of this.#decoder.push(chunk)) {
-        switch (this.#state) {
-          case 'hello':
-            this.#onHello(body);
-            break;
-          case 'finish':
-            this.#onFinish(body);
-            break;
-          case 'up':
-            this.#onFrame(body);
-            break;
-          case 'closed':
-            return;
-          default: {
-            const never: never = this.#state;
-            return never;
-          }
-        }
-      }
-    } catch (err) {
-      if (this.#state === 'up') {
-        this.#o.log.warn(`inbound link from ${this.peer!.id}: protocol-violation: ${(err as Error).message}`);
-        this.#sock.destroy();
-      } else this.#refuse((err as Error).message);
-    }
-  }
-
-  #onHello(body: Buffer): void {
-    const hello = parseHello(body);
-    const hosts = this.#o.hosts();
-    const claimed = hosts.get(hello.initiatorId);
-    if (!claimed) return this.#refuse(`unknown lonid "${hello.initiatorId}"`);
-    if (claimed.ip !== this.#ip) return this.#refuse(`${claimed.id} is listed at ${claimed.ip}, not ${this.#ip}`);
-    if (!this.#o.ownIds().includes(hello.targetId)) return this.#refuse(`addressed "${hello.targetId}", not one of ours`);
-    const created = createServerHello(hello, hello.targetId, this.#o.keys, Buffer.from(claimed.publicKey, 'base64'));
-    this.peer = claimed;
-    this.#served = hello.targetId;
-    this.#pending = created;
-    this.#state = 'finish';
-    this.#sock.write(encodeFrame(created.serverHello));
-  }
-
-  #onFinish(body: Buffer): void {
-    const est = consumeFinish(body, this.#pending!);
-    this.#pending = undefined;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#session = est.session;
-    this.#writer = new SealedWriter(this.#sock, est.session);
-    this.#decoder.setMaxBytes(MAX_FRAME_BYTES + MAC_BYTES);
-    this.#state = 'up';
-    this.#o.log.info(`inbound link from ${this.peer!.id} up (protocol v${est.version})`);
-    this.#o.onPeerConnected(this.peer!.id);
-  }
-
-  #onFrame(body: Buffer): void {
-    for (const m of decodeMessages(this.#session!.open(body))) {
-      switch (m.kind) {
-        case 'q':
-          this.#queue.push({ id: m.id, command: m.command, msgid: undefined });
-          break;
-        case 'c':
-          this.#queue.push({ id: m.id, command: m.command, msgid: m.msgid });
-          break;
-        case 'k':
-          this.#writer!.push(encodeMessage({ kind: 'K', id: m.id }));
-          break;
-        default:
-          throw new Error(`unexpected ${m.kind} message on an inbound link`);
-      }
-    }
-    this.#drain();
-  }
-
-  /** Run up to one turn's worth of queued requests; yield if more remain. */
-  readonly #drain = (): void => {
-    this.#draining = undefined;
-    if (this.#state !== 'up') return;
-    const batch = this.#queue.length <= MAX_COMMANDS_PER_TURN ? this.#queue : this.#queue.slice(0, MAX_COMMANDS_PER_TURN);
-    this.#queue = batch === this.#queue ? [] : this.#queue.slice(MAX_COMMANDS_PER_TURN);
-    if (batch.length > 0) {
-      const replies = this.#o.executor.executeBatch(this.peer!, this.#served, batch);
-      for (let i = 0; i < batch.length; i++) this.#reply(batch[i]!.id, replies[i]!);
-    }
-    if (this.#queue.length > 0) {
-      this.#sock.pause();
-      this.#draining = setImmediate(this.#drain);
-    } else if (this.#sock.isPaused()) this.#sock.resume();
-  };
-
-  #reply(id: number, reply: string | Promise<string>): void {
-    if (typeof reply === 'string') {
-      this.#writer!.pushReply(id, reply);
-      return;
-    }
-    // Handlers' promises answer in the classic vocabulary and do not reject.
-    void reply.then((line) => this.#writer?.pushReply(id, line));
-  }
-
-  #refuse(why: string): void {
-    if (this.#state === 'closed') return;
-    this.#o.log.warn(`refused peer connection from ${this.#ip}: ${why}`);
-    this.#sock.destroy();
-  }
-
-  #onClose(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    if (this.#draining) clearImmediate(this.#draining);
-    this.#writer?.discard();
-    this.#session?.destroy();
-    if (this.#state === 'up') this.#o.log.info(`inbound link from ${this.peer!.id} down`);
-    this.#state = 'closed';
-    this.#queue = [];
-    this.#onGone();
-  }
 }

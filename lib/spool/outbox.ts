@@ -5,18 +5,33 @@
  *     ├─ backlog for peer?        ─▶ spool it (behind the backlog, order kept);
  *     │                               link up: wait for its replayed reply until
  *     │                               the deadline, else `con_delayed`
- *     ├─ link backing off / dead? ─▶ spool it ─▶ `con_delayed`
- *     └─ otherwise send live with a msgid
+ *     └─ otherwise send live with a msgid (a link that is down probes the
+ *        peer when it may, or refuses at once)
  *           ├─ reply               ─▶ the reply
+ *           ├─ transient reply     ─▶ spool it ─▶ `con_delayed` (retried later)
  *           └─ lost / deadline     ─▶ spool it ─▶ `con_delayed`
  *   Spooling is committed before the answer; a failed commit answers
- *   `con_failed`. Secret-bearing commands are never spooled: `con_lost`.
+ *   `con_failed`. Messages to one peer enter the spool in the order they
+ *   were accepted (acceptance-order.ts). Secret-bearing commands are never
+ *   spooled: `con_lost`.
  */
+import { isTransientReply } from '../errors';
 import type { Logger } from '../log';
 import { redactCommand } from '../log';
+import { AcceptanceOrder, type Turn } from './acceptance-order';
 import { createMsgidSource } from './msgid';
 import { Replayer, type Courier } from './replay';
 import type { Spool } from './spool';
+
+/** A critical message on its way: live, or into the spool. */
+interface Pending {
+  readonly peer: string;
+  readonly link: OutboxLink;
+  readonly msgid: string;
+  readonly command: string;
+  readonly createdAt: number;
+  readonly turn: Turn;
+}
 
 export interface OutboxLink extends Courier {
   demand(): void;
@@ -36,6 +51,7 @@ export class Outbox {
   readonly #o: OutboxOptions;
   readonly #replayers = new Map<string, Replayer>();
   readonly #nextMsgid = createMsgidSource();
+  readonly #order = new AcceptanceOrder();
 
   constructor(options: OutboxOptions) {
     this.#o = options;
@@ -49,17 +65,23 @@ export class Outbox {
     const secret = this.#o.isSecret(command);
     const msgid = this.#nextMsgid();
     const createdAt = Date.now();
-    if (!secret && this.#o.spool.depth(peer) > 0) return this.#spoolBehindBacklog(peer, link, msgid, command, createdAt, timeoutMs);
-    if (link.state === 'backoff' || link.state === 'dead') {
-      return secret ? 'con_lost' : this.#spoolNow(peer, link, msgid, command, createdAt);
-    }
+    if (secret) return this.#secret(link, command, msgid, timeoutMs);
+    const turn = this.#order.take(peer);
+    const message: Pending = { peer, link, msgid, command, createdAt, turn };
+    if (this.#o.spool.depth(peer) > 0) return this.#spoolBehindBacklog(message, timeoutMs);
+    let reply: string;
     try {
-      return await link.send(command, { timeoutMs, msgid });
+      reply = await link.send(command, { timeoutMs, msgid });
     } catch (err) {
-      if (secret) return 'con_lost';
       this.#o.log.info(`spool: ${peer} did not answer (${(err as Error).message}); spooling ${redactCommand(command, false)}`);
-      return this.#spoolNow(peer, link, msgid, command, createdAt);
+      return this.#spoolNow(message);
     }
+    if (!isTransientReply(reply)) {
+      turn.decided();
+      return reply;
+    }
+    this.#replayer(peer)?.holdBack(redactCommand(command, false), reply);
+    return this.#spoolNow(message);
   }
 
   /** The link to `peer` came up: drain its backlog. */
@@ -72,38 +94,46 @@ export class Outbox {
     this.#replayers.delete(peer);
   }
 
-  /** Commit the message to the spool; its seq, or undefined (logged) when the commit failed. */
-  async #store(peer: string, msgid: string, command: string, createdAt: number): Promise<number | undefined> {
+  /** Secret-bearing commands are never spooled: live, or `con_lost`. */
+  async #secret(link: OutboxLink, command: string, msgid: string, timeoutMs: number): Promise<string> {
     try {
-      return await this.#o.spool.enqueue(peer, msgid, command, createdAt);
+      return await link.send(command, { timeoutMs, msgid });
+    } catch {
+      return 'con_lost';
+    }
+  }
+
+  /**
+   * Commit the message to the spool, in acceptance order; its seq, or
+   * undefined (logged) when the commit failed.
+   */
+  async #store(m: Pending): Promise<number | undefined> {
+    await m.turn.prior;
+    const committed = this.#o.spool.enqueue(m.peer, m.msgid, m.command, m.createdAt);
+    m.turn.decided();
+    try {
+      return await committed;
     } catch (err) {
-      this.#o.log.error(`spool: could not store a critical message for ${peer}: ${(err as Error).message}`);
+      this.#o.log.error(`spool: could not store a critical message for ${m.peer}: ${(err as Error).message}`);
       return undefined;
     }
   }
 
-  async #spoolNow(peer: string, link: OutboxLink, msgid: string, command: string, createdAt: number): Promise<string> {
-    if ((await this.#store(peer, msgid, command, createdAt)) === undefined) return 'con_failed';
-    link.demand();
+  async #spoolNow(m: Pending): Promise<string> {
+    if ((await this.#store(m)) === undefined) return 'con_failed';
+    m.link.demand();
     return 'con_delayed';
   }
 
-  async #spoolBehindBacklog(
-    peer: string,
-    link: OutboxLink,
-    msgid: string,
-    command: string,
-    createdAt: number,
-    timeoutMs: number,
-  ): Promise<string> {
-    const seq = await this.#store(peer, msgid, command, createdAt);
+  async #spoolBehindBacklog(m: Pending, timeoutMs: number): Promise<string> {
+    const seq = await this.#store(m);
     if (seq === undefined) return 'con_failed';
-    if (link.state !== 'up') {
-      link.demand();
+    if (m.link.state !== 'up') {
+      m.link.demand();
       return 'con_delayed';
     }
     // The link is up and replaying: the client may hear the real reply soon.
-    const replayer = this.#replayer(peer)!;
+    const replayer = this.#replayer(m.peer)!;
     return new Promise<string>((resolve) => {
       const timer = setTimeout(() => {
         cancel();

@@ -3,14 +3,21 @@
  *
  *   link up ─▶ read REPLAY_BATCH_ROWS oldest rows ─▶ send, at most
  *   REPLAY_WINDOW in flight, in seq order on the one link (so the peer applies
- *   them in order) ─▶ each reply: delivered (row deleted) or set aside
- *   (`refused`, `unknown_cmd`, `error:…`) ─▶ next rows … ─▶ backlog empty.
+ *   them in order) ─▶ each reply:
+ *        answer     ─▶ delivered (row deleted)
+ *        refusal    ─▶ set aside (`refused`, `rejected`, `unknown_cmd`, `error:…`)
+ *        transient  ─▶ kept (`error:transient:…`: the peer could not apply it
+ *                      for a reason of its own); the pass stops and the
+ *                      backlog is held back, with growing delays, before the
+ *                      next pass starts again from the oldest
+ *   ─▶ next rows … ─▶ backlog empty.
  *
  * A lost link stops the pass; the rows stay and the next `up` starts again
  * from the oldest. A row sent twice is harmless: the receiver answers a
  * repeated msgid with the recorded reply and changes nothing.
  */
-import { isRefusal, type LoncapadError } from '../errors';
+import { isRefusal, isTransientReply, type LoncapadError } from '../errors';
+import { nextDelayMs, type BackoffPolicy } from '../peers/backoff';
 import type { Logger } from '../log';
 import type { Spool, SpoolRow } from './spool';
 
@@ -20,6 +27,8 @@ export const REPLAY_BATCH_ROWS = 512;
 export const REPLAY_WINDOW = 256;
 /** When some rows timed out, try the pass again after this long, ms. */
 const REPLAY_RETRY_DELAY_MS = 1_000;
+/** Holding a backlog back after transient replies: from one second, doubling, to a minute. */
+export const TRANSIENT_HOLD: BackoffPolicy = { floorMs: 1_000, ceilingMs: 60_000 };
 
 /** The link, as far as replay needs it. */
 export interface Courier {
@@ -50,6 +59,9 @@ export class Replayer {
   readonly #waiters = new Map<number, (reply: string) => void>();
   #delivered = 0;
   #setAside = 0;
+  /** Transient replies in a row (reset by a delivery), and until when the backlog is held back (Date.now()). */
+  #transient = 0;
+  #holdUntil = 0;
 
   constructor(peer: string, spool: Spool, courier: Courier, options: ReplayOptions) {
     this.#peer = peer;
@@ -71,6 +83,14 @@ export class Replayer {
   /** The link came up, or new rows were committed: (re)start or continue. */
   kick(): void {
     if (this.#courier.state !== 'up' || this.#spool.depth(this.#peer) === 0) return;
+    const held = this.#holdUntil - Date.now();
+    if (held > 0 && !this.#running) {
+      this.#retryTimer ??= setTimeout(() => {
+        this.#retryTimer = undefined;
+        this.kick();
+      }, held);
+      return;
+    }
     if (this.#running) {
       this.#exhausted = false;
       this.#pump();
@@ -87,6 +107,17 @@ export class Replayer {
     this.#setAside = 0;
     this.#o.log.info(`spool: replaying ${this.#spool.depth(this.#peer)} message(s) to ${this.#peer}`);
     this.#pump();
+  }
+
+  /**
+   * The peer answered a transient failure (here, or to a live send of a
+   * message now spooled): hold the backlog back, with growing delays, so a
+   * receiver whose disk is full is not hammered.
+   */
+  holdBack(what: string, reply: string): void {
+    const delay = nextDelayMs(this.#transient++, TRANSIENT_HOLD);
+    this.#holdUntil = Date.now() + delay;
+    this.#o.log.warn(`spool: ${this.#peer} could not apply ${what} now (${reply.slice(0, 200)}); kept, trying again in ${delay} ms`);
   }
 
   dispose(): void {
@@ -125,6 +156,17 @@ export class Replayer {
 
   #onReply(row: SpoolRow, reply: string): void {
     this.#inFlight--;
+    if (isTransientReply(reply)) {
+      this.#spool.noteAttempt(row, reply);
+      this.#answerWaiter(row.seq, 'con_delayed');
+      if (!this.#stopped) {
+        // Nothing later may overtake it: stop here and start over from the oldest.
+        this.#stopped = true;
+        this.holdBack(`#${row.seq}`, reply);
+      }
+      this.#maybeFinish();
+      return;
+    }
     if (isRefusal(reply)) {
       this.#spool.setAside(row, 'failed', reply);
       this.#setAside++;
@@ -132,6 +174,7 @@ export class Replayer {
     } else {
       this.#spool.delivered(row);
       this.#delivered++;
+      this.#transient = 0;
       this.#o.log.info(`spool: #${row.seq} delivered to ${this.#peer}: ${reply.slice(0, 200)}`);
     }
     this.#answerWaiter(row.seq, reply);
@@ -156,11 +199,12 @@ export class Replayer {
       `spool: replay to ${this.#peer} ${this.#stopped ? 'interrupted' : 'done'}: ` +
         `${this.#delivered} delivered, ${this.#setAside} set aside, ${left} waiting`,
     );
-    if (!this.#stopped && left > 0) {
+    const held = this.#holdUntil - Date.now();
+    if (left > 0 && (!this.#stopped || held > 0)) {
       this.#retryTimer = setTimeout(() => {
         this.#retryTimer = undefined;
         this.kick();
-      }, REPLAY_RETRY_DELAY_MS);
+      }, Math.max(held, this.#stopped ? 0 : REPLAY_RETRY_DELAY_MS));
     }
   }
 

@@ -69,4 +69,19 @@ export const USER_STORE_SCHEMA: readonly string[] = [
      created_at INTEGER NOT NULL,
      expires_at INTEGER NOT NULL);
    CREATE INDEX tmp_by_expiry ON tmp (expires_at);`,
+
+  // Applied ids are scoped by the authenticated sender: one host can no
+  // longer pre-record (or read back) another host's message ids. Rows from
+  // before this step do not say who sent them; they keep answering for any
+  // sender ('*') until they age out with the rest.
+  `CREATE TABLE applied_by_sender (
+     sender TEXT NOT NULL,
+     msgid  TEXT NOT NULL,
+     reply  TEXT NOT NULL,
+     at     INTEGER NOT NULL,
+     PRIMARY KEY (sender, msgid)) WITHOUT ROWID;
+   INSERT INTO applied_by_sender (sender, msgid, reply, at) SELECT '*', msgid, reply, at FROM applied;
+   DROP TABLE applied;
+   ALTER TABLE applied_by_sender RENAME TO applied;
+   CREATE INDEX applied_by_age ON applied (at);`,
 ];

@@ -29,6 +29,8 @@ export type { Clock, Pair, UserRef } from './types';
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,127}$/;
 /** Namespaces: word characters only (classic lond stripped the rest; we refuse it). */
 const NAMESPACE_RE = /^\w{1,128}$/;
+/** Sender of applied ids recorded before ids were scoped by sender (schema step 3). */
+const LEGACY_SENDER = '*';
 
 export function checkName(what: string, value: string): string {
   if (!NAME_RE.test(value)) throw badArgs(`bad ${what}`);
@@ -70,8 +72,8 @@ export class UserStore {
     this.ids = new IdMap(this.db, history);
     this.tmp = new TmpTable(this.db, now);
     this.activity = new ActivityLog(this.db, now);
-    this.#getApplied = this.db.prepare('SELECT reply FROM applied WHERE msgid = ?').pluck();
-    this.#addApplied = this.db.prepare('INSERT INTO applied (msgid, reply, at) VALUES (?, ?, ?)');
+    this.#getApplied = this.db.prepare(`SELECT reply FROM applied WHERE sender IN (?, '${LEGACY_SENDER}') AND msgid = ?`).pluck();
+    this.#addApplied = this.db.prepare('INSERT INTO applied (sender, msgid, reply, at) VALUES (?, ?, ?, ?)');
     this.#pruneApplied = this.db.prepare('DELETE FROM applied WHERE at < ?');
   }
 
@@ -84,13 +86,13 @@ export class UserStore {
     return this.#transaction(fn);
   }
 
-  /** The recorded reply of an already applied critical message, if any. */
-  appliedReply(msgid: string): string | undefined {
-    return this.#getApplied.get(msgid) as string | undefined;
+  /** The recorded reply of critical message `msgid` from `sender` (an authenticated lonid), if it was applied. */
+  appliedReply(sender: string, msgid: string): string | undefined {
+    return this.#getApplied.get(sender, msgid) as string | undefined;
   }
 
-  recordApplied(msgid: string, reply: string): void {
-    this.#addApplied.run(msgid, reply, Date.now());
+  recordApplied(sender: string, msgid: string, reply: string): void {
+    this.#addApplied.run(sender, msgid, reply, Date.now());
   }
 
   /** Forget applied ids older than `beforeMs` (well past any spool lifetime). */

@@ -3,6 +3,12 @@
  * out; the decoder never touches a socket and reports errors to its owner.
  * Partial input is the normal case, and the length limit is checked at the
  * header, before any body is buffered.
+ *
+ * Frames are taken one at a time (`push`, then `next` until undefined), and
+ * the limit applies to each frame when it is taken. That is how the
+ * handshake hands over to the session mid-buffer: the initiator may send
+ * Finish and its first (large) sealed frame in one write, and the owner
+ * raises the limit after Finish and before the next frame is parsed.
  */
 import { LoncapadError } from '../errors';
 import { FRAME_HEADER_BYTES } from './constants';
@@ -16,30 +22,40 @@ export class FrameDecoder {
     this.#maxBytes = maxBytes;
   }
 
-  /** Raise (or lower) the limit, e.g. once the peer has authenticated. */
+  /** Raise (or lower) the limit for the frames taken from now on. */
   setMaxBytes(maxBytes: number): void {
     this.#maxBytes = maxBytes;
   }
 
+  /** Bytes received and not yet taken as frames: a partial frame when > 0 after `next` ran dry. */
   get bufferedBytes(): number {
     return this.#buffered;
   }
 
-  /** Feed bytes; returns every complete frame body. Throws LoncapadError on a bad header. */
-  push(chunk: Buffer): Buffer[] {
+  /** Feed bytes; take the frames with `next`. */
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
-    const frames: Buffer[] = [];
-    while (this.#buffered >= FRAME_HEADER_BYTES) {
-      const len = this.#peekLength();
-      if (len > this.#maxBytes) {
-        throw new LoncapadError('LC_ERR_FRAME_TOO_LARGE', `frame of ${len} bytes exceeds ${this.#maxBytes}`);
-      }
-      if (len === 0) throw new LoncapadError('LC_ERR_BAD_FRAME', 'empty frame');
-      if (this.#buffered < FRAME_HEADER_BYTES + len) break;
-      this.#consume(FRAME_HEADER_BYTES);
-      frames.push(this.#consume(len));
+  }
+
+  /** The next complete frame body, or undefined until more bytes arrive. Throws LoncapadError on a bad header. */
+  next(): Buffer | undefined {
+    if (this.#buffered < FRAME_HEADER_BYTES) return undefined;
+    const len = this.#peekLength();
+    if (len > this.#maxBytes) {
+      throw new LoncapadError('LC_ERR_FRAME_TOO_LARGE', `frame of ${len} bytes exceeds ${this.#maxBytes}`);
     }
+    if (len === 0) throw new LoncapadError('LC_ERR_BAD_FRAME', 'empty frame');
+    if (this.#buffered < FRAME_HEADER_BYTES + len) return undefined;
+    this.#consume(FRAME_HEADER_BYTES);
+    return this.#consume(len);
+  }
+
+  /** Every complete frame now buffered, under the current limit (for owners whose limit never changes). */
+  drain(): Buffer[] {
+    const frames: Buffer[] = [];
+    for (let f = this.next(); f !== undefined; f = this.next()) frames.push(f);
     return frames;
   }
 

@@ -9,7 +9,10 @@
  *
  * Large replies go out in fragments, BULK_BYTES_PER_TURN a turn: sealing is
  * synchronous (tweetnacl seals about 44 MB/s here), and a 2 MB dump sealed
- * whole would hold every other connection for ~45 ms on each side.
+ * whole would hold every other connection for ~45 ms on each side. Several
+ * large replies take turns, a fragment each (round robin), so one client's
+ * huge reply never holds up another's on the same link; short messages go
+ * first in every frame.
  */
 import type { Socket } from 'node:net';
 import { MAC_BYTES, MAX_FRAME_BYTES } from './constants';
@@ -24,8 +27,10 @@ const BULK_BYTES_PER_TURN = 2 * REPLY_FRAGMENT_CHARS;
 
 export class SealedWriter {
   #queue: string[] = [];
-  /** Fragments of large replies, in order, sent a few per turn. */
-  #bulk: string[] = [];
+  /** Large replies still being sent: each its remaining fragments, in order. */
+  #bulk: string[][] = [];
+  /** Characters queued and not yet sealed (short messages and fragments). */
+  #pendingChars = 0;
   #scheduled: NodeJS.Immediate | undefined;
   readonly #socket: Socket;
   readonly #session: SealedSession;
@@ -35,9 +40,15 @@ export class SealedWriter {
     this.#session = session;
   }
 
+  /** Characters queued here and not yet written (the owner bounds it). */
+  get pendingChars(): number {
+    return this.#pendingChars;
+  }
+
   /** Queue one message line (no `\n` inside). */
   push(line: string): void {
     this.#queue.push(line);
+    this.#pendingChars += line.length;
     this.#scheduled ??= setImmediate(this.flush);
   }
 
@@ -47,7 +58,8 @@ export class SealedWriter {
       this.push(`r ${id} ${reply}`);
       return;
     }
-    this.#bulk.push(...fragmentReply(id, reply, REPLY_FRAGMENT_CHARS));
+    this.#bulk.push(fragmentReply(id, reply, REPLY_FRAGMENT_CHARS));
+    this.#pendingChars += reply.length;
     this.#scheduled ??= setImmediate(this.flush);
   }
 
@@ -61,19 +73,19 @@ export class SealedWriter {
     let lines = this.#queue;
     this.#queue = [];
     if (this.#bulk.length > 0) {
-      let taken = 0;
-      let n = 0;
-      while (n < this.#bulk.length && taken < BULK_BYTES_PER_TURN) taken += this.#bulk[n++]!.length;
-      lines = lines.concat(this.#bulk.splice(0, n));
+      lines = lines.concat(this.#takeBulk());
       if (this.#bulk.length > 0) this.#scheduled = setImmediate(this.flush);
     }
     if (lines.length === 0) return;
     const frames: Buffer[] = [];
     let start = 0;
     let bytes = 0;
+    let chars = 0;
     const limit = MAX_FRAME_BYTES - MAC_BYTES;
     for (let i = 0; i < lines.length; i++) {
-      const len = Buffer.byteLength(lines[i]!) + 1;
+      const line = lines[i]!;
+      chars += line.length;
+      const len = Buffer.byteLength(line) + 1;
       if (bytes + len > limit && i > start) {
         frames.push(this.#seal(lines, start, i));
         start = i;
@@ -82,8 +94,24 @@ export class SealedWriter {
       bytes += len;
     }
     frames.push(this.#seal(lines, start, lines.length));
+    this.#pendingChars = Math.max(0, this.#pendingChars - chars);
     this.#socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
   };
+
+  /** Up to one turn's worth of fragments, one from each large reply in turn. */
+  #takeBulk(): string[] {
+    const out: string[] = [];
+    let taken = 0;
+    while (taken < BULK_BYTES_PER_TURN && this.#bulk.length > 0) {
+      for (let i = 0; i < this.#bulk.length && taken < BULK_BYTES_PER_TURN; i++) {
+        const piece = this.#bulk[i]!.shift()!;
+        out.push(piece);
+        taken += piece.length;
+      }
+      this.#bulk = this.#bulk.filter((fragments) => fragments.length > 0);
+    }
+    return out;
+  }
 
   #seal(lines: string[], from: number, to: number): Buffer {
     const text = from === 0 && to === lines.length ? lines.join('\n') : lines.slice(from, to).join('\n');
@@ -96,5 +124,6 @@ export class SealedWriter {
     this.#scheduled = undefined;
     this.#queue = [];
     this.#bulk = [];
+    this.#pendingChars = 0;
   }
 }

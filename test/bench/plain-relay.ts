@@ -10,7 +10,7 @@
  */
 import { connect, createServer, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
-import { LineSplitter, LineWriter } from '../../lib/local';
+import { formatGreeting, LineSplitter, LineWriter } from '../../lib/local';
 
 const MAX = 16 * 1024 * 1024;
 
@@ -51,6 +51,8 @@ function relay(path: string, ip: string, port: number): void {
     rmSync(path, { force: true });
     createServer((sock) => {
       const out = new LineWriter((t) => sock.write(t));
+      // The greeting the client library waits for (docs/local-protocol.md).
+      out.push(formatGreeting({ version: 'plain-relay', replyTimeoutMs: 30_000, criticalTimeoutMs: 10_000 }));
       lines(
         sock,
         (l) => {

@@ -1,16 +1,65 @@
 /**
- * A TCP proxy between two daemons that can lose a reply: it forwards bytes
- * both ways, and when armed it cuts the connection as soon as the upstream
- * sends anything after its handshake frame — so the request arrived and was
- * applied, but its reply never reaches the sender.
+ * A TCP proxy between two daemons that breaks the link on purpose, the way
+ * networks do. It forwards bytes both ways and, on command:
+ *
+ *   cut()            ends every connection through it now (both sides see a close)
+ *   refuse(true)     closes new connections at once (the peer looks down)
+ *   stall(true)      holds every byte in both directions until stall(false)
+ *   batch(ms)        delivers bytes in batches every `ms` (0: at once), so that
+ *                    messages written apart arrive in one read
+ *   dropNextReply()  cuts the connection as soon as the upstream sends
+ *                    anything after its handshake frame: the request arrived
+ *                    and was applied, but its reply never reaches the sender
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export interface FaultProxy {
-  /** Cut the link at the next reply from upstream. */
   dropNextReply(): void;
+  cut(): void;
+  refuse(on: boolean): void;
+  stall(on: boolean): void;
+  batch(ms: number): void;
   readonly dropped: number;
+  /** Connections accepted (including refused ones). */
+  readonly accepted: number;
+  /** Connections closed at once because of refuse(true). */
+  readonly refused: number;
   close(): Promise<void>;
+}
+
+/** One direction of one connection: forwards, holds or batches bytes. */
+class Pipe {
+  #held: Buffer[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  constructor(
+    readonly to: Socket,
+    readonly mode: () => { stalled: boolean; batchMs: number },
+  ) {}
+
+  push(b: Buffer): void {
+    const { stalled, batchMs } = this.mode();
+    if (!stalled && batchMs === 0 && this.#held.length === 0) {
+      this.to.write(b);
+      return;
+    }
+    this.#held.push(b);
+    if (!stalled) this.#timer ??= setTimeout(() => this.release(), batchMs);
+  }
+
+  /** Write what is held (at the end of a batch, or when a stall ends). */
+  release(): void {
+    this.#timer = undefined;
+    if (this.mode().stalled || this.#held.length === 0) return;
+    const all = Buffer.concat(this.#held);
+    this.#held = [];
+    if (!this.to.destroyed) this.to.write(all);
+  }
+
+  stop(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#held = [];
+  }
 }
 
 export async function startFaultProxy(opts: {
@@ -21,17 +70,33 @@ export async function startFaultProxy(opts: {
 }): Promise<FaultProxy> {
   let armed = false;
   let dropped = 0;
-  const conns = new Set<Socket>();
+  let accepted = 0;
+  let refused = 0;
+  let refusing = false;
+  const mode = { stalled: false, batchMs: 0 };
+  const conns = new Set<{ down: Socket; up: Socket; pipes: Pipe[] }>();
   const server: Server = createServer((down) => {
+    accepted++;
+    if (refusing) {
+      refused++;
+      down.destroy();
+      return;
+    }
     const up = connect({ ...opts.upstream, localAddress: opts.localAddress });
-    conns.add(down).add(up);
+    const toUp = new Pipe(up, () => mode);
+    const toDown = new Pipe(down, () => mode);
+    const conn = { down, up, pipes: [toUp, toDown] };
+    conns.add(conn);
     const kill = () => {
+      toUp.stop();
+      toDown.stop();
       down.destroy();
       up.destroy();
+      conns.delete(conn);
     };
     down.on('close', kill).on('error', kill);
     up.on('close', kill).on('error', kill);
-    down.on('data', (b: Buffer) => up.write(b));
+    down.on('data', (b: Buffer) => toUp.push(b));
     // Upstream → sender: the first frame is the handshake; anything after it is a reply.
     let seen = 0;
     let head = Buffer.alloc(0);
@@ -48,20 +113,49 @@ export async function startFaultProxy(opts: {
         kill();
         return;
       }
-      down.write(b);
+      toDown.push(b);
     });
   });
   await new Promise<void>((resolve) => server.listen(opts.listen, resolve));
+  const releaseAll = () => {
+    for (const c of conns) for (const p of c.pipes) p.release();
+  };
   return {
     dropNextReply: () => {
       armed = true;
     },
+    cut: () => {
+      for (const c of [...conns]) {
+        c.down.destroy();
+        c.up.destroy();
+      }
+    },
+    refuse: (on) => {
+      refusing = on;
+    },
+    stall: (on) => {
+      mode.stalled = on;
+      if (!on) releaseAll();
+    },
+    batch: (ms) => {
+      mode.batchMs = ms;
+      if (ms === 0) releaseAll();
+    },
     get dropped() {
       return dropped;
     },
+    get accepted() {
+      return accepted;
+    },
+    get refused() {
+      return refused;
+    },
     close: () =>
       new Promise<void>((resolve) => {
-        for (const c of conns) c.destroy();
+        for (const c of [...conns]) {
+          c.down.destroy();
+          c.up.destroy();
+        }
         server.close(() => resolve());
       }),
   };

@@ -34,7 +34,8 @@ export function rawConnect(from: string, to: string, port: number): Promise<RawP
       for (const w of waiters.splice(0)) w(undefined);
     });
     sock.on('data', (b: Buffer) => {
-      for (const f of decoder.push(b)) {
+      decoder.push(b);
+      for (const f of decoder.drain()) {
         const w = waiters.shift();
         if (w) w(f);
         else frames.push(f);
@@ -58,14 +59,25 @@ export function rawConnect(from: string, to: string, port: number): Promise<RawP
   });
 }
 
-/** A full, honest handshake as `selfId` with `keys`; returns the sealed session. */
-export async function handshake(peer: RawPeer, selfId: string, targetId: string, keys: StaticKeys, targetKey: Uint8Array): Promise<SealedSession> {
+/**
+ * A full, honest handshake as `selfId` with `keys`; returns the sealed
+ * session. `sendFinish` may write Finish itself (e.g. together with the
+ * first sealed frame, in one write).
+ */
+export async function handshake(
+  peer: RawPeer,
+  selfId: string,
+  targetId: string,
+  keys: StaticKeys,
+  targetKey: Uint8Array,
+  sendFinish: (finish: Buffer, session: SealedSession) => void = (finish) => peer.sock.write(encodeFrame(finish)),
+): Promise<SealedSession> {
   const init = createHello(selfId, targetId);
   peer.sock.write(encodeFrame(init.hello));
   const serverHello = await peer.nextFrame();
   if (!serverHello) throw new Error('closed during handshake');
   const est = consumeServerHello(serverHello, init, keys, targetKey);
-  peer.sock.write(encodeFrame(est.finish));
+  sendFinish(est.finish, est.session);
   return est.session;
 }
 

@@ -1,0 +1,121 @@
+/**
+ * The outbound link's request bookkeeping, apart from its socket and timers:
+ *
+ *   waiting ──write()──▶ in flight (by wire id) ──reply──▶ settled
+ *      │                      │
+ *      └── deadline / failAll ┴── deadline / link lost ──▶ rejected
+ *
+ * A request is settled exactly once: by its reply, its deadline, or a
+ * failure of the link; its deadline timer is cleared when it settles.
+ * Fragments of large replies (`p` messages) are collected here by wire id.
+ */
+import { LoncapadError } from '../errors';
+import { MAX_FRAME_BYTES } from '../wire';
+
+/** A reassembled reply may not grow past this (a frame's worth). */
+const MAX_REPLY_CHARS = MAX_FRAME_BYTES;
+
+export interface Request {
+  readonly command: string;
+  /** Critical message id: the peer applies the command at most once. */
+  readonly msgid: string | undefined;
+  readonly resolve: (reply: string) => void;
+  readonly reject: (err: LoncapadError) => void;
+  timer: NodeJS.Timeout | undefined;
+  /** Wire id once written; 0 while waiting. */
+  id: number;
+  sentAt: number;
+  done: boolean;
+}
+
+export class RequestBook {
+  readonly #inFlight = new Map<number, Request>();
+  readonly #partial = new Map<number, { parts: string[]; chars: number }>();
+  #waiting: Request[] = [];
+  #nextId = 1;
+
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  /** Is anything unanswered (in flight or waiting)? */
+  get busy(): boolean {
+    return this.#inFlight.size > 0 || this.#waiting.some((r) => !r.done);
+  }
+
+  wait(req: Request): void {
+    this.#waiting.push(req);
+  }
+
+  /** Take the waiting requests still unsettled, in arrival order. */
+  takeWaiting(): Request[] {
+    const waiting = this.#waiting.filter((r) => !r.done);
+    this.#waiting = [];
+    return waiting;
+  }
+
+  /** Give `req` its wire id and count it in flight; returns the id. */
+  sent(req: Request, now: number): number {
+    req.id = this.#nextId++;
+    req.sentAt = now;
+    this.#inFlight.set(req.id, req);
+    return req.id;
+  }
+
+  /** A `p` fragment for wire id `id`. Throws when the reply grows too large. */
+  fragment(id: number, piece: string): void {
+    const got = this.#partial.get(id) ?? { parts: [], chars: 0 };
+    got.parts.push(piece);
+    got.chars += piece.length;
+    if (got.chars > MAX_REPLY_CHARS) throw new LoncapadError('LC_ERR_FRAME_TOO_LARGE', `reply ${id} exceeds ${MAX_REPLY_CHARS} characters`);
+    this.#partial.set(id, got);
+  }
+
+  /** The final `r` for wire id `id`: the request it answers (now settled) and the whole reply, or undefined when it is late. */
+  answered(id: number, last: string): { req: Request; reply: string } | undefined {
+    const got = this.#partial.get(id);
+    if (got) this.#partial.delete(id);
+    const req = this.#inFlight.get(id);
+    if (!req) return undefined; // its deadline passed; the reply is late
+    this.#inFlight.delete(id);
+    settle(req);
+    return { req, reply: got ? got.parts.join('') + last : last };
+  }
+
+  /** The deadline of `req` passed. */
+  expired(req: Request, err: LoncapadError): void {
+    if (req.id !== 0) this.#inFlight.delete(req.id);
+    fail(req, err);
+  }
+
+  /** Fail every request in flight, in the order they were sent (the link is gone). */
+  failInFlight(err: LoncapadError): void {
+    const lost = [...this.#inFlight.values()];
+    this.#inFlight.clear();
+    this.#partial.clear();
+    for (const req of lost) fail(req, err);
+  }
+
+  /** Fail the waiting requests that `which` selects, in arrival order; the rest keep waiting. */
+  failWaiting(err: LoncapadError, which: (req: Request) => boolean = () => true): void {
+    const waiting = this.#waiting;
+    this.#waiting = waiting.filter((r) => !r.done && !which(r));
+    for (const req of waiting) if (which(req)) fail(req, err);
+  }
+}
+
+function settle(req: Request): void {
+  req.done = true;
+  if (req.timer) clearTimeout(req.timer);
+  req.timer = undefined;
+}
+
+export function fail(req: Request, err: LoncapadError): void {
+  if (req.done) return;
+  settle(req);
+  req.reject(err);
+}
