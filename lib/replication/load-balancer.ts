@@ -3,7 +3,7 @@
  * `userload` is above 100 % hands new logins to the least loaded of its
  * spares whose own figures (the larger of the two) are below 100 %.
  *
- *   place()     own load ≤ 100 % ─▶ here
+ *   place()     no spares configured, or own load ≤ 100 % ─▶ here
  *               otherwise every spare is asked `load` and `userload` at once,
  *               with a deadline (SPARE_QUERY_TIMEOUT_MS); a qualifying primary
  *               wins over any default; none ─▶ overloaded (503, Retry-After)
@@ -45,9 +45,11 @@ export class LoadBalancer implements LoginOffload {
   }
 
   async place(): Promise<LoginPlacement> {
+    const { primary, default: fallback } = this.#d.spares();
+    // Without spares there is nobody to hand a login to: a busy server still takes it.
+    if (primary.length === 0 && fallback.length === 0) return LOG_IN_HERE;
     const load = this.#d.ownLoad();
     if (load <= 100) return LOG_IN_HERE;
-    const { primary, default: fallback } = this.#d.spares();
     const opts = { timeoutMs: SPARE_QUERY_TIMEOUT_MS };
     const [p, f] = await Promise.all([
       spareServer(this.#d.transport, primary, opts),
