@@ -236,6 +236,17 @@ t.test('replication across a library server and two access servers', async (t) =
     await waitFor('the update leaves the spool', () => lib.status().then((s) => s.peers.every((p) => p.queue === 0)));
   });
 
+  await t.test("the site map's permissions apply to /res/", async (t) => {
+    const site = (...args: string[]) => runCli(['site', ...args, '--spool', acc1.host.spool]);
+    t.match((await site('list')).stdout, /\/raw\/\s+raw\s+yes\s+no\s+public:read\n\/res\/\s+res\s+yes\s+yes\s*\n/, 'the fresh site mounts both');
+    t.equal((await site('revoke', '/', 'public', 'read')).code, 0);
+    const closed = await getBytes(ACC1_IP, '/res/d1/au/chem/p1.html');
+    t.equal(closed.status, 302, '/res/ inherits: a closed site sends visitors to log in');
+    t.equal(closed.headers.location, '/login/?return_url=%2Fres%2Fd1%2Fau%2Fchem%2Fp1.html');
+    t.equal((await site('grant', '/', 'public', 'read')).code, 0);
+    t.equal((await getBytes(ACC1_IP, '/res/d1/au/chem/p1.html')).status, 200);
+  });
+
   await t.test('the home unreachable: 503 with Retry-After', async (t) => {
     await publish(net, lib, '/res/d1/au/late/l.html', 'late\n');
     await lib.stop();

@@ -141,6 +141,7 @@ export class Replication {
       stats: this.stats,
       isHomeHere: (p: ResourcePath) => this.#o.livesHere(p.domain, p.author),
       listOnHome: async (p: ResourcePath) => {
+        // A home that cannot be found is answered like one that cannot be reached.
         const home = await homeServer(this.#o.transport, this.#o.hosts().all(), p.author, p.domain).catch(() => 'con_lost');
         return home === 'con_lost' ? home : this.#o.transport.reply(home, `ls:${p.url}`);
       },

@@ -159,6 +159,7 @@ export class TransferServer {
     for (const [handle, t] of this.#transfers) {
       if (t.lastUse >= before) continue;
       this.#transfers.delete(handle);
+      // Closing a read-only descriptor has no failure anyone could act on.
       void t.fh.close().catch(() => undefined);
     }
   }

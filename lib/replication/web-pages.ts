@@ -70,6 +70,7 @@ export function resourcePage(d: PagesDeps): PageHandler {
     const p = env.url.startsWith('/res/') ? parseResourcePath(env.url) : undefined;
     if (p === undefined) return sendStatus(res, 404);
     const file = resourceFile(d.root, p);
+    // An anonymous request got this far, so anyone may read it: shared caches may keep it.
     const serve: Serve = (path) => serveLocal(req, res, path, bodies, env.userId === null);
     let served = await serve(file);
     if (served === 'missing') served = d.isHomeHere(p) ? await serveCurrent(d, p, serve) : await serveReplicated(d, res, p, file, serve);
