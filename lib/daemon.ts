@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { adminCommands } from './commands/admin';
+import { watchAuthChanges } from './commands/auth';
 import type { DaemonServices } from './commands/context';
 import { coreCommands } from './commands/core';
 import { Dispatcher } from './commands/dispatch';
@@ -29,7 +30,7 @@ import {
 } from './config';
 import { LoncapadError } from './errors';
 import { createLogger, type Logger } from './log';
-import { ClassicSockets, InFlight, InputBudget, MuxSocketServer } from './local';
+import { ClassicSockets, InFlight, InputBudget, MuxSocketServer, type RouteFn } from './local';
 import { announceTo, PeerLink, PeerListener, PeerTable, RefusalLog } from './peers';
 import { acquirePidLock } from './pid-lock';
 import { readSpares, Replication, replicationCommands, type Spares } from './replication';
@@ -37,8 +38,7 @@ import { Router } from './router';
 import { Outbox, runSpoolOp, Spool } from './spool';
 import { UserStore } from './store/user-store';
 import type { Transport } from './client/lonnet';
-import { runSiteOp, WebServer } from './web';
-import { networkAuth } from './web-auth';
+import { networkAuth, runSiteOp, WebServer } from './web';
 import type { StaticKeys } from './wire';
 
 const VERSION: string = (require('../../package.json') as { version: string }).version;
@@ -92,6 +92,8 @@ export class Daemon {
   readonly #outbox: Outbox;
   readonly #listener: PeerListener;
   readonly #router: Router;
+  /** The router's route, telling the web server of password changes that pass through (their sessions end). */
+  readonly #route: RouteFn;
   readonly #inFlight = new InFlight();
   readonly #mux: MuxSocketServer;
   readonly #classic: ClassicSockets;
@@ -99,8 +101,8 @@ export class Daemon {
   readonly #replication: Replication;
   /** Commands to peers (or to this host) through the router, for the parts that act as clients. */
   readonly #transport: Transport = {
-    reply: (peer, command, opts) => this.#router.route(peer, command, { critical: false, timeoutMs: opts?.timeoutMs ?? 0 }),
-    critical: (peer, command) => this.#router.route(peer, command, { critical: true, timeoutMs: 0 }),
+    reply: (peer, command, opts) => this.#route(peer, command, { critical: false, timeoutMs: opts?.timeoutMs ?? 0 }),
+    critical: (peer, command) => this.#route(peer, command, { critical: true, timeoutMs: 0 }),
   };
   #housekeeping: NodeJS.Timeout | undefined;
   #stopAnnouncing: (() => void) | undefined;
@@ -211,13 +213,15 @@ export class Daemon {
       criticalTimeoutMs: () => this.#config.criticalTimeoutMs,
       resetRetries: (peer) => this.retryDead(peer),
     });
+    this.#route = watchAuthChanges(this.#router.route, (userId) => this.#web?.authChanged(userId));
+    this.store.users.onAuthChange((user) => this.#web?.authChanged(`${user.name}:${user.domain}`));
     const inputBudget = new InputBudget();
-    this.#mux = new MuxSocketServer(join(config.spool, 'loncapad.sock'), this.#router.route, this.#inFlight, log, inputBudget, () => ({
+    this.#mux = new MuxSocketServer(join(config.spool, 'loncapad.sock'), this.#route, this.#inFlight, log, inputBudget, () => ({
       version: VERSION,
       replyTimeoutMs: this.#config.requestTimeoutMs,
       criticalTimeoutMs: this.#config.criticalTimeoutMs,
     }));
-    this.#classic = new ClassicSockets(join(config.spool, 'sock'), this.#router.route, this.#inFlight, log, inputBudget);
+    this.#classic = new ClassicSockets(join(config.spool, 'sock'), this.#route, this.#inFlight, log, inputBudget);
     if (config.httpPort > 0) {
       this.#web = new WebServer({
         host: this.#self.ip,
@@ -228,6 +232,13 @@ export class Daemon {
         auth: { ...networkAuth(this.#transport, () => this.#hosts), offload: this.#replication.balancer },
         log: (level, msg) => log[level](`web: ${msg}`),
         activeSessionWindowMs: USER_LOAD_WINDOW_MS,
+        loginThrottle: {
+          failuresPerAccount: config.loginFailuresPerAccount,
+          failuresPerSource: config.loginFailuresPerIp,
+          lockoutMs: config.loginLockoutMs,
+          delayMs: config.loginDelayMs,
+        },
+        sessionCheckTtlMs: config.sessionCheckTtlMs,
       });
       const pages = this.#replication.pages();
       this.#web.registerHandler('/res', pages.resource);
@@ -403,7 +414,7 @@ export class Daemon {
       store: this.store,
       hosts: () => this.#hosts,
       ownIds: () => this.#ownIds,
-      reply: (peer, command, opts) => this.#router.route(peer, command, { critical: false, timeoutMs: opts?.timeoutMs ?? 0 }),
+      reply: (peer, command, opts) => this.#route(peer, command, { critical: false, timeoutMs: opts?.timeoutMs ?? 0 }),
       settings: {
         get loadLimit() {
           return config().loadLimit;

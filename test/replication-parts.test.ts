@@ -58,7 +58,7 @@ t.test('the spares file', async (t) => {
 
 t.test('login tokens', async (t) => {
   const tokens = new LoginTokens();
-  const grant = { user: 'amy', domain: 'd1', returnUrl: '/x/' };
+  const grant = { kind: 'accepted' as const, user: 'amy', domain: 'd1', authToken: 'epoch-1', returnUrl: '/x/' };
   const one = tokens.issue(grant, 'spare', 1000);
   t.match(one, /^[A-Za-z0-9_-]{43}$/);
   t.same(tokens.redeem(one, 'spare', 1001), grant);

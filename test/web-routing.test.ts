@@ -295,8 +295,10 @@ t.test('shipped packages: a site package overrides or adds files, build by-produ
   const tree = demoSite(t) as { site: { packages: Record<string, unknown> } };
   tree.site.packages['status'] = { www: { 'index.html': 'site status\n', 'extra.txt': 'added\n' } };
   const h = await startWeb(t, HOST, tree as ReturnType<typeof demoSite>);
-  t.equal((await h.get('/status/')).body, 'site status\n', 'the site pageroot is searched before the shipped one');
-  t.equal((await h.get('/status/extra.txt')).body, 'added\n');
+  h.server.siteMap.grant('/', 'alice:dom1', 'admin'); // the status package is for admins
+  const admin = { Cookie: await h.login('alice', 'dom1', 'alice-pw') };
+  t.equal((await h.get('/status/', admin)).body, 'site status\n', 'the site pageroot is searched before the shipped one');
+  t.equal((await h.get('/status/extra.txt', admin)).body, 'added\n');
   t.equal((await h.get('/login/')).status, 200, 'the shipped login page');
   for (const path of ['/login/index.page.js.map', '/login/index.page.d.ts', '/login/index.page.ts']) {
     t.equal((await h.get(path)).status, 404, path);

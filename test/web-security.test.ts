@@ -104,7 +104,7 @@ t.test('login: form, refusal, success with return_url, rotation', async (t) => {
   const ok = await postLogin(h, { user: 'alice', domain: 'dom1', password: 'alice-pw', return_url: '/private/?a=1' });
   t.equal(ok.status, 302);
   t.equal(ok.headers.location, '/private/?a=1');
-  t.match(ok.headers['set-cookie']?.[0], /^lc_session=v1\.[^;]+; Path=\/; Max-Age=28800; HttpOnly; SameSite=Lax$/);
+  t.match(ok.headers['set-cookie']?.[0], /^lc_session=v2\.[^;]+; Path=\/; Max-Age=28800; HttpOnly; SameSite=Lax$/);
   const cookie = sessionCookie(ok);
   t.equal((await h.get('/private/', { Cookie: cookie })).status, 200);
 
@@ -117,7 +117,7 @@ t.test('login: form, refusal, success with return_url, rotation', async (t) => {
   t.equal((await h.get('/private/', { Cookie: cookie })).status, 302, 'and the old session is gone');
 
   t.notMatch(h.logs.join('\n'), 'alice-pw', 'passwords never reach the log');
-  t.ok(h.logs.some((l) => /^info web login alice:dom1 session \d+$/.test(l)), 'logins are logged');
+  t.ok(h.logs.some((l) => /^info web login alice:dom1 session \d+ from 127\.0\.0\.1$/.test(l)), 'logins are logged, with the address');
 });
 
 t.test('login only returns to paths on this site', async (t) => {
@@ -146,7 +146,10 @@ t.test('login refuses oversized or non-form bodies', async (t) => {
 t.test('an unreachable home server is a 503, not a wrong password', async (t) => {
   const { LoncapadError } = await import('../lib/errors');
   const h = await startWeb(t, HOST, demoSite(t), {
-    auth: { authenticate: async () => Promise.reject(new LoncapadError('LC_ERR_PEER_DOWN', 'home server down')) },
+    auth: {
+      authenticate: async () => Promise.reject(new LoncapadError('LC_ERR_PEER_DOWN', 'home server down')),
+      authToken: async () => Promise.reject(new LoncapadError('LC_ERR_PEER_DOWN', 'home server down')),
+    },
   });
   const r = await postLogin(h, { user: 'alice', domain: 'dom1', password: 'alice-pw' });
   t.equal(r.status, 503);
@@ -205,13 +208,16 @@ t.test('grants and mounts change live', async (t) => {
   t.equal((await h.get('/hello')).status, 302);
 });
 
-t.test('the status page and activeSessions()', async (t) => {
+t.test('the status page, for admins of / only, and activeSessions()', async (t) => {
   const h = await site(t);
-  await h.login('alice', 'dom1', 'alice-pw');
-  await h.login('bob', 'dom1', 'bob-pw');
-  const status = await h.get('/status/');
+  const alice = await h.login('alice', 'dom1', 'alice-pw');
+  const bob = await h.login('bob', 'dom1', 'bob-pw');
+  t.equal((await h.get('/status/')).headers.location, '/login/?return_url=%2Fstatus%2F');
+  t.equal((await h.get('/status/', { Cookie: alice })).status, 403, 'not an admin of /');
+  h.server.siteMap.grant('/', 'bob:dom1', 'admin');
+  const status = await h.get('/status/', { Cookie: bob });
   t.equal(status.status, 200);
-  t.match(status.body, /^loncapad web: ok\nrequests: 3\nactive sessions: 2\nuptime: \d+ s\n$/);
+  t.match(status.body, /^loncapad web: ok\nrequests: 5\nactive sessions: 2\nuptime: \d+ s\n$/);
   t.equal(h.server.activeSessions(), 2);
 });
 

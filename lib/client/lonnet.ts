@@ -380,6 +380,15 @@ export class Lonnet {
     return { type: reply.slice(0, colon), arg: reply.slice(colon + 1) };
   }
 
+  /**
+   * The user's auth token, which changes with every change of her
+   * authentication (not classic); undefined for an unknown user.
+   */
+  async authToken(peer: string, domain: string, user: string): Promise<string | undefined> {
+    const reply = await this.#ask(peer, `authtoken:${userField(domain, user)}`);
+    return reply === 'unknown_user' ? undefined : reply;
+  }
+
   passwd(
     peer: string,
     domain: string,

@@ -7,6 +7,12 @@
  *   auth:<udom>:<uname>:<pass>[:…]             → authorized | non_authorized
  *   currentauth:<udom>:<uname>                 → internal: | <mode>:<arg> | unknown_user
  *   passwd:<udom>:<uname>:<old>:<new>[:<ctx>]  → ok | non_authorized | auth_mode_error
+ *   authtoken:<udom>:<uname>                   → <token> | unknown_user
+ *
+ * The auth token (not classic) changes with every change of the user's
+ * authentication; web sessions carry the token they were opened with, and an
+ * access server asks for the current one to tell whether a session still
+ * stands (docs/web.md, "Sessions and login").
  *
  * Modes: `internal` (arg = the password, escaped; stored as a scrypt hash),
  * `krb4`/`krb5` (arg = realm), `localauth` (arg for the local module), `unix`
@@ -23,6 +29,7 @@ import { unescapeBytes } from '../client/escape';
 import { badArgs } from '../errors';
 import { hashPassword, verifyPassword, type AuthRecord } from '../store';
 import { escapedField, userOf } from './fields';
+import { splitPrefixes } from './prefixes';
 import type { CommandSpec } from './table';
 
 const MAX_PASSWORD_CHARS = 1024;
@@ -143,4 +150,50 @@ const passwd: CommandSpec = {
   },
 };
 
-export const authCommands: CommandSpec[] = [home, makeuser, changeuserauth, auth, currentauth, passwd];
+/** Not a secret: it names one epoch of her authentication and proves nothing by itself. */
+const authtoken: CommandSpec = {
+  name: 'authtoken',
+  access: 'any',
+  writes: false,
+  secret: false,
+  fields: { min: 2, max: 2 },
+  run(ctx, [udom, uname]) {
+    return ctx.services.store.users.authToken(userOf(udom, uname)) ?? 'unknown_user';
+  },
+};
+
+export const authCommands: CommandSpec[] = [home, makeuser, changeuserauth, auth, currentauth, passwd, authtoken];
+
+const AUTH_CHANGING_PREFIXES: readonly string[] = [`${passwd.name}:`, `${changeuserauth.name}:`];
+
+/**
+ * `<user>:<domain>` of the user whose authentication `line` changes when it
+ * answers `ok` (`changeuserauth`, `passwd`), else undefined. Lets a server
+ * that forwards the change forget what it knew of her sessions at once.
+ * Called on every routed line, so the common case is two prefix checks.
+ */
+export function authChangeSubject(line: string): string | undefined {
+  const { rest } = splitPrefixes(line);
+  if (!AUTH_CHANGING_PREFIXES.some((prefix) => rest.startsWith(prefix))) return undefined;
+  const [, udom, uname] = rest.split(':', 3);
+  return uname === undefined ? undefined : `${uname}:${udom}`;
+}
+
+/**
+ * `route` (a local request's path to its server) that also tells `changed`
+ * of every authentication change it carried and that was answered `ok`.
+ */
+export function watchAuthChanges<O>(
+  route: (peer: string, command: string, opts: O) => Promise<string>,
+  changed: (userId: string) => void,
+): (peer: string, command: string, opts: O) => Promise<string> {
+  return (peer, command, opts) => {
+    const subject = authChangeSubject(command);
+    const reply = route(peer, command, opts);
+    if (subject === undefined) return reply;
+    return reply.then((answer) => {
+      if (answer === 'ok') changed(subject);
+      return answer;
+    });
+  };
+}

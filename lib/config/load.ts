@@ -39,6 +39,11 @@ export interface Config {
   readonly maxReplyBytes: number;
   readonly loadLimit: number;
   readonly userLoadLimit: number;
+  readonly loginFailuresPerAccount: number;
+  readonly loginFailuresPerIp: number;
+  readonly loginLockoutMs: number;
+  readonly loginDelayMs: number;
+  readonly sessionCheckTtlMs: number;
   readonly logLevel: LogLevel;
 }
 
@@ -122,6 +127,11 @@ export function checkConfig(argv: Record<string, unknown>): Config {
     maxReplyBytes: Math.min(num(argv, 'max-reply-bytes', 1024), 12 * 1024 * 1024),
     loadLimit: num(argv, 'load-limit', 0.01),
     userLoadLimit: num(argv, 'user-load-limit', 0),
+    loginFailuresPerAccount: Math.floor(num(argv, 'login-failures-per-account', 1)),
+    loginFailuresPerIp: Math.floor(num(argv, 'login-failures-per-ip', 1)),
+    loginLockoutMs: num(argv, 'login-lockout-ms', 1),
+    loginDelayMs: num(argv, 'login-delay-ms', 0),
+    sessionCheckTtlMs: num(argv, 'session-check-ttl-ms', 0),
     logLevel: str(argv, 'log-level') as LogLevel,
   };
 }

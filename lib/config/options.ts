@@ -48,5 +48,22 @@ export const START_OPTIONS = {
   'max-reply-bytes': { type: 'number', default: 8 * 1024 * 1024, describe: 'largest reply a command builds (dump, keys, restore, ls)' },
   'load-limit': { type: 'number', default: 2, describe: 'load average that counts as 100 % (classic lonLoadLim)' },
   'user-load-limit': { type: 'number', default: 0, describe: 'active sessions that count as 100 % (0: off)' },
+  'login-failures-per-account': {
+    type: 'number',
+    default: 5,
+    describe: 'failed web logins to one account from one address before that address is refused for it',
+  },
+  'login-failures-per-ip': { type: 'number', default: 50, describe: 'failed web logins from one address (any accounts) before it is refused' },
+  'login-lockout-ms': { type: 'number', default: 300_000, describe: 'how long a refused address stays refused; failures drain over this time' },
+  'login-delay-ms': {
+    type: 'number',
+    default: 1_000,
+    describe: 'wait imposed after the second failed web login to one account from one address; doubles with each further one',
+  },
+  'session-check-ttl-ms': {
+    type: 'number',
+    default: 5_000,
+    describe: "how long a web session trusts its user's auth token as her home server last answered it (0: ask every request)",
+  },
   'log-level': { choices: ['debug', 'info', 'warn', 'error'], default: 'info', describe: 'least severe level logged' },
 } as const satisfies Record<string, Options>;

@@ -7,7 +7,7 @@
  *   fetch:<url>                         (home)        ok:<handle>:<size>:<sha256>:<version>:<meta> | …
  *   fetchpart:<handle>:<offset>:<len>   (home)        the bytes, base64
  *   fetchend:<handle>                   (home)        ok | not_found
- *   logintoken:<token>                  (issuer)      user=…&domain=…&return=… | not_found | rejected
+ *   logintoken:<token>                  (issuer)      user=…&domain=…&token=…&return=… | not_found | rejected
  *   res:<op>:<JSON array>               (local)       publish, subscribers, list, stats, fault
  *
  * `<url>` is `/res/<domain>/<author>/<path>` or the classic file-system

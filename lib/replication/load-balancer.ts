@@ -78,12 +78,12 @@ export class LoadBalancer implements LoginOffload {
   redeemHere(token: string, caller: string): string {
     const r = this.#d.tokens.redeem(unescape(token), caller, Date.now());
     if (typeof r === 'string') return r;
-    return `user=${escape(r.user)}&domain=${escape(r.domain)}&return=${escape(r.returnUrl)}`;
+    return `user=${escape(r.user)}&domain=${escape(r.domain)}&token=${escape(r.authToken)}&return=${escape(r.returnUrl)}`;
   }
 }
 
 function parseGrant(reply: string): LoginGrant | undefined {
-  const m = /^user=([^&]*)&domain=([^&]*)&return=([^&]*)$/.exec(reply);
+  const m = /^user=([^&]*)&domain=([^&]*)&token=([^&]+)&return=([^&]*)$/.exec(reply);
   if (!m) return undefined;
-  return { user: unescape(m[1]!), domain: unescape(m[2]!), returnUrl: unescape(m[3]!) };
+  return { kind: 'accepted', user: unescape(m[1]!), domain: unescape(m[2]!), authToken: unescape(m[3]!), returnUrl: unescape(m[4]!) };
 }

@@ -4,24 +4,21 @@
  * token; the spare redeems it here over the peer link (`logintoken:<t>`),
  * and the password is never sent again or stored.
  *
+ * The grant carries her auth token as her home answered it at the password
+ * check, so the spare's session ends like any other when her password changes.
+ *
  * A token is 32 random bytes, bound to the user and to the one host that may
  * redeem it, lives TOKEN_LIFETIME_MS, and is gone after its first redemption
  * attempt, whoever makes it. The table is bounded.
  */
 import { randomBytes } from 'node:crypto';
+import type { LoginGrant } from '../web';
 
 /** Long enough for a browser to follow one redirect, short enough to be useless later. */
 export const TOKEN_LIFETIME_MS = 60_000;
 /** Tokens kept at most; the oldest go first (they are the nearest to expiry anyway). */
 const MAX_TOKENS = 10_000;
 const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
-
-export interface LoginGrant {
-  readonly user: string;
-  readonly domain: string;
-  /** Where the user wanted to go (a same-site path; the spare checks it again). */
-  readonly returnUrl: string;
-}
 
 interface Entry extends LoginGrant {
   readonly target: string;
@@ -45,7 +42,7 @@ export class LoginTokens {
     this.#tokens.delete(token);
     if (entry === undefined || entry.expiresAt <= now) return 'not_found';
     if (entry.target !== caller) return 'rejected';
-    return { user: entry.user, domain: entry.domain, returnUrl: entry.returnUrl };
+    return { kind: 'accepted', user: entry.user, domain: entry.domain, authToken: entry.authToken, returnUrl: entry.returnUrl };
   }
 
   #prune(now: number): void {

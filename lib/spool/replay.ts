@@ -115,6 +115,7 @@ export class Replayer {
    * receiver whose disk is full is not hammered.
    */
   holdBack(what: string, reply: string): void {
+    if (Date.now() < this.#holdUntil) return; // held already: many replies of one failure count once
     const delay = nextDelayMs(this.#transient++, TRANSIENT_HOLD);
     this.#holdUntil = Date.now() + delay;
     this.#o.log.warn(`spool: ${this.#peer} could not apply ${what} now (${reply.slice(0, 200)}); kept, trying again in ${delay} ms`);

@@ -84,4 +84,11 @@ export const USER_STORE_SCHEMA: readonly string[] = [
    DROP TABLE applied;
    ALTER TABLE applied_by_sender RENAME TO applied;
    CREATE INDEX applied_by_age ON applied (at);`,
+
+  // Each user's auth token: a random value replaced whenever her
+  // authentication changes (passwd, changeuserauth). Web sessions carry the
+  // token they were opened with, so a password change ends them. Not a
+  // secret: it only names one epoch of her authentication.
+  `ALTER TABLE users ADD COLUMN auth_token TEXT NOT NULL DEFAULT '';
+   UPDATE users SET auth_token = lower(hex(randomblob(8)));`,
 ];

@@ -3,26 +3,26 @@
  * as the login pages see it. The daemon provides the `LoginOffload`; a web
  * server without one logs everyone in where they are.
  *
- *   POST /login/ on an overloaded server
+ *   POST /login/, the password checked as usual (throttle, home server), then
  *     place() ─▶ 'here'        log in here as usual
- *             ─▶ 'overloaded'  no spare qualifies: 503, Retry-After
- *             ─▶ spare         the password is checked here as usual, then
- *                              302 to the spare with a single-use token
+ *             ─▶ 'overloaded'  no spare qualifies: 503, Retry-After, no session
+ *             ─▶ spare         302 to the spare with a single-use token, no
+ *                              session here
  *   GET /login/offload?token=…&from=<issuer> on the spare
  *     redeem(token, from) over the peer link ─▶ session here ─▶ 302 return_url
  *
  * Only new logins move; existing sessions never do.
  */
 import type { ServerResponse } from 'node:http';
+import type { AcceptedLogin } from './login-gate';
 
 export type LoginPlacement =
   | { readonly kind: 'here' }
   | { readonly kind: 'spare'; readonly spare: string }
   | { readonly kind: 'overloaded'; readonly retryAfterS: number };
 
-export interface LoginGrant {
-  readonly user: string;
-  readonly domain: string;
+/** A login handed over: who (with her auth token as her home answered it) and where she was going. */
+export interface LoginGrant extends AcceptedLogin {
   readonly returnUrl: string;
 }
 

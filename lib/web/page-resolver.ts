@@ -3,10 +3,13 @@
  * the thing to serve. Files in any pageroot win over a directory listing,
  * and a listing wins over a `.vuh` handler (reference §3.4).
  *
- * Outcomes are cached for the same TTL as the file facts they derive from.
- * The key holds everything that picks the pageroots (package key, mount URL)
- * and the extra URL, so a site-map edit is never answered from the cache:
- * the request lands on a different key.
+ * Outcomes are cached for the same TTL as the file facts they derive from,
+ * keyed by the node the URL resolved to (its id, and the site-map generation
+ * it was resolved under) and the extra URL. Package key + mount URL + extra
+ * URL would not do: `forums` at /forums/sub/ + `thread` and at /forums/ +
+ * `sub/thread` read the same, and serve different files. Every site-map
+ * edit also clears the cache (`clear`), so nothing resolved against the old
+ * map is served after it.
  */
 import { searchRoot } from './file-search';
 import type { FsCache } from './fs-cache';
@@ -43,9 +46,15 @@ export class PageResolver {
     this.#cache = new TtlCache(ttlMs, RESOLUTION_CACHE_MAX_ENTRIES);
   }
 
-  resolve(node: SiteNode, extraUrl: string): Promise<PageTarget> {
-    const key = node.packageKey + '\0' + node.url + extraUrl;
+  /** `siteGeneration`: the site map's generation when `node` was looked up. */
+  resolve(node: SiteNode, extraUrl: string, siteGeneration: number): Promise<PageTarget> {
+    const key = `${siteGeneration}:${node.nodeId}:${extraUrl}`;
     return cachedAsync(this.#cache, key, () => resolvePage(this.#config, node, extraUrl));
+  }
+
+  /** The site map changed: forget every resolution. */
+  clear(): void {
+    this.#cache.clear();
   }
 }
 

@@ -5,7 +5,8 @@
  *   1. normalise the target: 414, 400, 404 for dot segments   normalize-url.ts
  *      then the method: anything but GET, HEAD, POST → 405
  *   2. site-map lookup; a mount URL without its '/' → 302     site-node-table.ts
- *   3. session from the signed cookie (bad → anonymous)       sessions.ts
+ *   3. session from the signed cookie (bad → anonymous),      sessions.ts
+ *      still standing at the user's home server                session-tokens.ts
  *   4. authorisation on the node, before any file lookup:     authorize.ts
  *      anonymous (not XHR) → 302 to login, else → 403
  *   5. preauth and postauth filters, then a registered        filters.ts, handlers.ts
@@ -15,6 +16,7 @@
  *   7. `.vuh` search over the URL's prefixes                  vuh-search.ts
  *   8. 404; a handler that throws → 500 (stack for admins only, always logged)
  *   then trace filters, once the response is done.
+ * Every response carries the security headers (security-headers.ts says where they are set).
  *
  * Logs name the normalised path only: query strings may carry secrets.
  */
@@ -33,6 +35,7 @@ import { partiesOf } from './permissions';
 import { RequestEnvironment, type EnvServices, type HttpMethod } from './request-env';
 import { sendRedirect, sendStatus } from './responses';
 import { loginRedirect } from './return-url';
+import { setSecurityHeaders } from './security-headers';
 import { ANONYMOUS } from './sessions';
 import type { SiteMap } from './site-map';
 import type { SiteNode } from './site-node-table';
@@ -89,12 +92,14 @@ export class RequestProcessor {
     if (!isAllowedMethod(method)) return sendStatus(res, 405, { Allow: ALLOW_HEADER });
 
     const resolution = siteMap.resolve(target.url);
+    // The map this node came from: page resolutions are cached per node and map edition.
+    const siteGeneration = siteMap.generation;
     if (resolution.kind === 'redirect') {
       return sendRedirect(res, withQuery(encodePath(resolution.node.url), target.query));
     }
     const { node, extraUrl } = resolution;
 
-    const { session, setCookie } = services.sessions.read(req.headers.cookie, startTime);
+    const { session, setCookie } = await services.sessions.read(req.headers.cookie, startTime);
     if (setCookie !== undefined) res.setHeader('Set-Cookie', setCookie);
 
     const xhr = req.headers['x-requested-with'] === 'XMLHttpRequest';
@@ -106,7 +111,7 @@ export class RequestProcessor {
     }
 
     const env = new RequestEnvironment(
-      { method, target, requestCount, startTime, node, extraUrl, session, xhr },
+      { method, target, requestCount, startTime, node, extraUrl, session, xhr, clientAddress: req.socket.remoteAddress ?? '' },
       services,
     );
     progress.env = env;
@@ -117,16 +122,18 @@ export class RequestProcessor {
 
     const registered = this.#parts.handlers.match(target.url);
     if (registered !== undefined) {
+      setSecurityHeaders(res);
       env.target('', registered.pathInfo);
       await registered.handler(req, res, env);
       return;
     }
 
-    const page = await this.#parts.resolver.resolve(node, extraUrl);
+    const page = await this.#parts.resolver.resolve(node, extraUrl, siteGeneration);
     switch (page.kind) {
       case 'redirect':
         return sendRedirect(res, withQuery(encodePath(target.url + '/'), target.query));
       case 'listing':
+        setSecurityHeaders(res);
         return sendListing(res, page.dir, target.url);
       case 'notfound':
         return sendStatus(res, 404);
@@ -152,6 +159,7 @@ export class RequestProcessor {
     const handler = this.#parts.pages.load(file);
     // Dynamic output depends on the session; a page may still choose otherwise.
     res.setHeader('Cache-Control', 'private, no-cache');
+    setSecurityHeaders(res);
     await handler(req, res, env);
   }
 
@@ -161,7 +169,10 @@ export class RequestProcessor {
     res: ServerResponse,
     env: RequestEnvironment,
   ): Promise<'continue' | 'return'> {
-    for (const filter of this.#parts.filters.matching(stage, env.url)) {
+    const filters = this.#parts.filters.matching(stage, env.url);
+    // A filter may answer the request itself.
+    if (filters.length > 0) setSecurityHeaders(res);
+    for (const filter of filters) {
       const result: unknown = await filter(req, res, env);
       if (!isFilterResult(result)) {
         throw new LoncapadError('LC_ERR_CONFIG', `${stage} filter returned ${String(result)}`);

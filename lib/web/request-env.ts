@@ -4,15 +4,25 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { badArgs } from '../errors';
+import type { AcceptedLogin, LoginGate, PasswordCheck } from './login-gate';
 import type { LoginOffload } from './login-offload';
 import type { NormalizedTarget } from './normalize-url';
 import { userParty } from './permissions';
 import type { AuthLevel, Session, SessionManager } from './sessions';
 import type { SiteNode } from './site-node-table';
 
-/** How the web part checks a password; the daemon asks the user's home server. */
+/**
+ * How the web part checks a password and a session; the daemon asks the
+ * user's home server. Both reject with LC_ERR_PEER_DOWN or LC_ERR_TIMEOUT
+ * when her home cannot answer.
+ */
 export interface WebAuth {
   authenticate(user: string, domain: string, password: string): Promise<boolean>;
+  /**
+   * The user's auth token, which her home server replaces whenever her
+   * authentication changes; undefined when no server claims her.
+   */
+  authToken(user: string, domain: string): Promise<string | undefined>;
   /** Load balancing at login (login-offload.ts); without it every login happens here. */
   readonly offload?: LoginOffload;
 }
@@ -65,12 +75,20 @@ export interface RequestEnv {
   readonly instanceName: string;
   /** The request says it came from script (X-Requested-With: XMLHttpRequest). */
   readonly xhr: boolean;
+  /** The client's IP address (the TCP peer: a proxy in front of us is the client here). */
+  readonly clientAddress: string;
+  /** Unthrottled: pages that check passwords use `checkPassword`. */
   readonly auth: WebAuth;
   readonly server: ServerInfo;
   /** The daemon's log. Never pass it passwords or query strings. */
   readonly log: WebLog;
-  /** Start a new session for an authenticated user: sets the cookie on `res`. */
-  login(res: ServerResponse, user: string, domain: string): void;
+  /**
+   * Check a password at the user's home server, throttled per source address
+   * and per account from that address (login-throttle.ts); failures are logged.
+   */
+  checkPassword(user: string, domain: string, password: string): Promise<PasswordCheck>;
+  /** Start a new session for a user whose password passed `checkPassword`: sets the cookie on `res`. */
+  login(res: ServerResponse, accepted: AcceptedLogin): void;
   /** End the current session: revokes it and clears the cookie on `res`. */
   logout(res: ServerResponse): void;
 }
@@ -79,6 +97,7 @@ export interface RequestEnv {
 export interface EnvServices {
   readonly sessions: SessionManager;
   readonly auth: WebAuth;
+  readonly logins: LoginGate;
   readonly log: WebLog;
   readonly server: ServerInfo;
 }
@@ -93,6 +112,7 @@ export interface EnvInit {
   readonly extraUrl: string;
   readonly session: Session;
   readonly xhr: boolean;
+  readonly clientAddress: string;
 }
 
 export class RequestEnvironment implements RequestEnv {
@@ -112,6 +132,7 @@ export class RequestEnvironment implements RequestEnv {
   readonly nodeId: number;
   readonly instanceName: string;
   readonly xhr: boolean;
+  readonly clientAddress: string;
   file = '';
   pathInfo = '';
   pathInfoSegments: readonly string[] = [];
@@ -137,6 +158,7 @@ export class RequestEnvironment implements RequestEnv {
     this.extraUrl = init.extraUrl;
     this.instanceName = node.instanceName;
     this.xhr = init.xhr;
+    this.clientAddress = init.clientAddress;
     this.#session = session;
     this.#services = services;
   }
@@ -160,13 +182,17 @@ export class RequestEnvironment implements RequestEnv {
     this.pathInfoSegments = pathInfo.split('/').filter((s) => s !== '');
   }
 
-  login(res: ServerResponse, user: string, domain: string): void {
-    const userId = userParty(user, domain);
+  checkPassword(user: string, domain: string, password: string): Promise<PasswordCheck> {
+    return this.#services.logins.check(user, domain, password, this.clientAddress);
+  }
+
+  login(res: ServerResponse, accepted: AcceptedLogin): void {
+    const userId = userParty(accepted.user, accepted.domain);
     if (userId === undefined) throw badArgs('bad user or domain name');
-    const outcome = this.#services.sessions.login(this.#session, userId, Date.now());
+    const outcome = this.#services.sessions.login(this.#session, userId, accepted.authToken, Date.now());
     this.#session = outcome.session;
     res.setHeader('Set-Cookie', outcome.setCookie);
-    this.#services.log('info', `web login ${userId} session ${outcome.session.sessionId}`);
+    this.#services.log('info', `web login ${userId} session ${outcome.session.sessionId} from ${this.clientAddress}`);
   }
 
   logout(res: ServerResponse): void {

@@ -3,6 +3,7 @@
  * plain text and never echo the URL or query (no reflection, no secrets).
  */
 import { STATUS_CODES, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { FRAME_OPTIONS, FRAME_POLICY, NOSNIFF, REFERRER_POLICY } from './security-headers';
 
 export function sendStatus(res: ServerResponse, status: number, headers: OutgoingHttpHeaders = {}, body?: string): void {
   const text = body ?? `${status} ${STATUS_CODES[status] ?? ''}\n`;
@@ -11,6 +12,10 @@ export function sendStatus(res: ServerResponse, status: number, headers: Outgoin
     'Content-Type': 'text/plain; charset=utf-8',
     'Content-Length': Buffer.byteLength(text),
     'Cache-Control': 'no-store',
+    'Content-Security-Policy': FRAME_POLICY,
+    'X-Frame-Options': FRAME_OPTIONS,
+    'Referrer-Policy': REFERRER_POLICY,
+    'X-Content-Type-Options': NOSNIFF,
   });
   res.end(text);
 }

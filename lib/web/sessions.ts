@@ -6,6 +6,8 @@
  *   absent                                   → anonymous (session id 0, no cookie is set)
  *   bad MAC, expired, revoked, or past the
  *   login's maximum age                      → anonymous, and the cookie is cleared
+ *   valid, but the user's auth token has
+ *   changed since login (a new password)     → anonymous, cleared, and the id revoked
  *   valid                                    → that user; re-issued with the same id once
  *                                              RENEW_AFTER_S have passed since it was issued
  *
@@ -17,6 +19,7 @@
 import type { ActiveSessions } from './active-sessions';
 import { signSession, verifySession, type SessionClaims } from './session-cookie';
 import type { SessionStore } from './session-store';
+import type { SessionTokens } from './session-tokens';
 
 export const SESSION_COOKIE = 'lc_session';
 /** Idle time after which a session ends (OpenACS LoginTimeout): 8 hours. */
@@ -48,33 +51,44 @@ export class SessionManager {
   readonly #store: SessionStore;
   readonly #secret: Buffer;
   readonly #active: ActiveSessions;
+  readonly #tokens: SessionTokens;
 
-  constructor(store: SessionStore, secret: Buffer, active: ActiveSessions) {
+  constructor(store: SessionStore, secret: Buffer, active: ActiveSessions, tokens: SessionTokens) {
     this.#store = store;
     this.#secret = secret;
     this.#active = active;
+    this.#tokens = tokens;
   }
 
-  read(cookieHeader: string | undefined, nowMs: number): SessionOutcome {
+  async read(cookieHeader: string | undefined, nowMs: number): Promise<SessionOutcome> {
     const values = cookieValues(cookieHeader, SESSION_COOKIE);
     if (values.length === 0) return { session: ANONYMOUS };
     const nowS = Math.floor(nowMs / 1000);
     const claims = values.map((v) => this.#verify(v, nowS)).find((c) => c !== undefined);
     if (claims === undefined) return { session: ANONYMOUS, setCookie: clearingCookie() };
-    this.#active.touch(claims.sessionId, nowMs);
     const session: Session = { sessionId: claims.sessionId, userId: claims.userId, authLevel: 'ok' };
+    if (!(await this.#tokens.isCurrent(claims.userId, claims.authToken))) return this.logout(session, nowMs);
+    this.#active.touch(claims.sessionId, nowMs);
     if (nowS - claims.issuedAt < RENEW_AFTER_S) return { session };
     return { session, setCookie: this.#cookie({ ...claims, issuedAt: nowS, expiresAt: expiry(claims.loginAt, nowS) }) };
   }
 
-  /** Start a session for `userId` with a new id; the caller has authenticated the user. */
-  login(current: Session, userId: string, nowMs: number): Required<SessionOutcome> {
+  /**
+   * Start a session for `userId` with a new id; the caller has authenticated
+   * the user, and `authToken` is her token at her home server at that time.
+   */
+  login(current: Session, userId: string, authToken: string, nowMs: number): Required<SessionOutcome> {
     this.#end(current, nowMs);
     const nowS = Math.floor(nowMs / 1000);
     const sessionId = this.#store.nextSessionId();
     this.#active.touch(sessionId, nowMs);
-    const claims: SessionClaims = { sessionId, userId, loginAt: nowS, issuedAt: nowS, expiresAt: expiry(nowS, nowS) };
+    const claims: SessionClaims = { sessionId, userId, authToken, loginAt: nowS, issuedAt: nowS, expiresAt: expiry(nowS, nowS) };
     return { session: { sessionId, userId, authLevel: 'ok' }, setCookie: this.#cookie(claims) };
+  }
+
+  /** Her authentication changed: her sessions must ask her home server again at their next request. */
+  authChanged(userId: string): void {
+    this.#tokens.forget(userId);
   }
 
   logout(current: Session, nowMs: number): Required<SessionOutcome> {

@@ -6,6 +6,10 @@
  * requests read. Every edit writes SQLite first and then the memory copy, in
  * the same synchronous call, so a running server serves the new map from the
  * next request on and a restart loads the same map.
+ *
+ * Every edit also moves `generation` on and tells the `onEdit` listeners, so
+ * that what was worked out from the old map (the page resolutions) is
+ * dropped at once rather than served stale.
  */
 import { badArgs, LoncapadError } from '../errors';
 import type { Db } from '../store/sqlite';
@@ -47,6 +51,8 @@ export class SiteMap {
   readonly #clearRootPackage;
   readonly #insertGrant;
   readonly #deleteGrant;
+  readonly #editListeners: Array<() => void> = [];
+  #generation = 0;
 
   constructor(db: Db) {
     prepareWebTables(db);
@@ -74,6 +80,16 @@ export class SiteMap {
     if (this.#nodes.get(ROOT_URL) === undefined) throw new LoncapadError('LC_ERR_STORE', 'site_nodes has no root node');
   }
 
+  /** Moves on with every edit: nodes resolved under one generation belong to that edition of the map. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Call `listener` after every edit (mount, unmount, grant, revoke). */
+  onEdit(listener: () => void): void {
+    this.#editListeners.push(listener);
+  }
+
   /** Mount `packageKey` at `url`, or change what an existing node mounts (its grants stay). */
   mount(url: string, packageKey: string, options: MountOptions = {}): SiteNode {
     const nodeUrl = toNodeUrl(url);
@@ -89,6 +105,7 @@ export class SiteMap {
     if (row === undefined) throw new Error('upsert returned no row');
     const node = nodeFromRow(row);
     this.#nodes.set(node);
+    this.#edited();
     return node;
   }
 
@@ -104,11 +121,13 @@ export class SiteMap {
       const row = this.#clearRootPackage.get(ROOT_URL);
       if (row === undefined) throw new Error('root node row missing');
       this.#nodes.set(nodeFromRow(row));
+      this.#edited();
       return true;
     }
     this.#deleteNode.run(node.nodeId);
     this.#nodes.delete(nodeUrl);
     this.#grants.dropNode(node.nodeId);
+    this.#edited();
     return true;
   }
 
@@ -122,6 +141,7 @@ export class SiteMap {
     const { node, priv } = this.#grantArgs(url, party, privilege);
     this.#insertGrant.run(node.nodeId, party, priv);
     this.#grants.add(node.nodeId, party, priv);
+    this.#edited();
   }
 
   /** Returns whether the grant existed. */
@@ -129,6 +149,7 @@ export class SiteMap {
     const { node, priv } = this.#grantArgs(url, party, privilege);
     const removed = this.#deleteGrant.run(node.nodeId, party, priv).changes > 0;
     this.#grants.remove(node.nodeId, party, priv);
+    this.#edited();
     return removed;
   }
 
@@ -139,6 +160,11 @@ export class SiteMap {
 
   isAllowed(node: SiteNode, parties: readonly string[], privilege: Privilege): boolean {
     return isAllowed(this.#nodes, this.#grants, node, parties, privilege);
+  }
+
+  #edited(): void {
+    this.#generation++;
+    for (const listener of this.#editListeners) listener();
   }
 
   #grantArgs(url: string, party: string, privilege: string): { node: SiteNode; priv: Privilege } {

@@ -15,6 +15,7 @@ import type { FileFacts } from './fs-cache';
 import { contentTypeFor } from './mime-types';
 import type { FoundFile } from './pageroots';
 import { sendStatus } from './responses';
+import { FRAME_OPTIONS, FRAME_POLICY, NOSNIFF, REFERRER_POLICY } from './security-headers';
 
 export type ByteRange = { readonly start: number; readonly end: number };
 
@@ -40,7 +41,15 @@ export async function serveStatic(
   // Always revalidate (cheap with the validators); keep protected files out of shared caches.
   const cacheControl = publiclyReadable ? 'no-cache' : 'private, no-cache';
   if (isNotModified(req, etag, facts.mtimeMs)) {
-    res.writeHead(304, { ETag: etag, 'Last-Modified': lastModified, 'Cache-Control': cacheControl });
+    res.writeHead(304, {
+      ETag: etag,
+      'Last-Modified': lastModified,
+      'Cache-Control': cacheControl,
+      'Content-Security-Policy': FRAME_POLICY,
+      'X-Frame-Options': FRAME_OPTIONS,
+      'Referrer-Policy': REFERRER_POLICY,
+      'X-Content-Type-Options': NOSNIFF,
+    });
     res.end();
     return;
   }
@@ -52,8 +61,11 @@ export async function serveStatic(
     'Cache-Control': cacheControl,
     'Content-Type': contentTypeFor(file.path),
     'Accept-Ranges': 'bytes',
-    'X-Content-Type-Options': 'nosniff',
     'Content-Length': facts.size,
+    'Content-Security-Policy': FRAME_POLICY,
+    'X-Frame-Options': FRAME_OPTIONS,
+    'Referrer-Policy': REFERRER_POLICY,
+    'X-Content-Type-Options': NOSNIFF,
   };
   const rangeHeader = req.headers.range;
   const range =

@@ -32,6 +32,14 @@ export class TtlCache<V> {
     if (this.#entries.size > this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value as string);
   }
 
+  delete(key: string): void {
+    this.#entries.delete(key);
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+
   /** Drop `key` only if it still holds `value` (a newer entry may have replaced it). */
   deleteIf(key: string, value: V): void {
     if (this.#entries.get(key)?.value === value) this.#entries.delete(key);

@@ -18,6 +18,9 @@ import { FilterRegistry, type Filter, type FilterStage } from './filters';
 import { FsCache } from './fs-cache';
 import { HandlerRegistry, type HandlerOptions } from './handlers';
 import { close, createWebListener, listen } from './http-server';
+import { LoginFailureLog } from './login-failure-log';
+import { LoginGate } from './login-gate';
+import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, type LoginThrottleSettings } from './login-throttle';
 import { PageLoader } from './page-loader';
 import { PageResolver } from './page-resolver';
 import { RequestProcessor } from './processor';
@@ -25,6 +28,7 @@ import type { PageHandler, WebAuth, WebLog } from './request-env';
 import { loadSessionSecret } from './session-secret';
 import { SessionStore } from './session-store';
 import { SessionManager } from './sessions';
+import { DEFAULT_SESSION_CHECK_TTL_MS, SessionTokens } from './session-tokens';
 import { SiteMap } from './site-map';
 
 export interface WebServerOptions {
@@ -52,6 +56,15 @@ export interface WebServerOptions {
   readonly activeSessionWindowMs?: number;
   /** Milliseconds a file lookup (stat, realpath, URL → file) is reused; 0 turns caching off. Default 1,000. */
   readonly fileCacheTtlMs?: number;
+  /** Failed-login limits (login-throttle.ts); each default as in DEFAULT_LOGIN_THROTTLE. */
+  readonly loginThrottle?: Partial<LoginThrottleSettings>;
+  /**
+   * Milliseconds a user's auth token, as her home server answered it, is
+   * trusted before a request asks again; so a password change made through
+   * another server ends her sessions here at most this late. 0: ask on every
+   * request. Default 5,000.
+   */
+  readonly sessionCheckTtlMs?: number;
 }
 
 export const DEFAULT_EXTENSION_PRECEDENCE: readonly string[] = ['page.js', 'html'];
@@ -70,6 +83,8 @@ export class WebServer {
   readonly #sessionStore: SessionStore;
   #listener: Server | undefined;
   #processor: RequestProcessor | undefined;
+  #sessions: SessionManager | undefined;
+  #logins: LoginGate | undefined;
   #port = 0;
 
   constructor(options: WebServerOptions) {
@@ -97,24 +112,39 @@ export class WebServer {
     const secret = await loadSessionSecret(o.keysDir);
     const startedAt = Date.now();
     const cacheTtlMs = o.fileCacheTtlMs ?? DEFAULT_FILE_CACHE_TTL_MS;
+    const resolver = new PageResolver(
+      {
+        fs: new FsCache(cacheTtlMs),
+        dirs: { siteDir: o.siteDir, packagesDir: o.packagesDir ?? join(__dirname, 'packages') },
+        extensions: this.#extensions,
+        directoryListings: o.directoryListings ?? false,
+      },
+      cacheTtlMs,
+    );
+    this.siteMap.onEdit(() => resolver.clear());
+    const tokens = new SessionTokens(
+      (user, domain) => o.auth.authToken(user, domain),
+      o.sessionCheckTtlMs ?? DEFAULT_SESSION_CHECK_TTL_MS,
+      o.log,
+    );
+    const sessions = new SessionManager(this.#sessionStore, secret, this.#active, tokens);
+    const logins = new LoginGate(
+      o.auth,
+      new LoginThrottle({ ...DEFAULT_LOGIN_THROTTLE, ...o.loginThrottle }),
+      new LoginFailureLog(o.log),
+      o.log,
+    );
     const processor = new RequestProcessor({
       siteMap: this.siteMap,
       filters: this.#filters,
       handlers: this.#handlers,
       pages: new PageLoader(),
       bodies: new BodyCache(),
-      resolver: new PageResolver(
-        {
-          fs: new FsCache(cacheTtlMs),
-          dirs: { siteDir: o.siteDir, packagesDir: o.packagesDir ?? join(__dirname, 'packages') },
-          extensions: this.#extensions,
-          directoryListings: o.directoryListings ?? false,
-        },
-        cacheTtlMs,
-      ),
+      resolver,
       services: {
-        sessions: new SessionManager(this.#sessionStore, secret, this.#active),
+        sessions,
         auth: o.auth,
+        logins,
         log: o.log,
         server: { startedAt, activeSessions: () => this.activeSessions() },
       },
@@ -124,6 +154,8 @@ export class WebServer {
     const address = await listen(listener, o.host, o.port);
     this.#listener = listener;
     this.#processor = processor;
+    this.#sessions = sessions;
+    this.#logins = logins;
     this.#port = address.port;
     o.log('info', `web listening on ${address.address}:${address.port}`);
   }
@@ -133,7 +165,17 @@ export class WebServer {
     if (listener === undefined) return;
     this.#listener = undefined;
     await close(listener);
+    this.#logins?.close();
     this.#options.log('info', 'web stopped');
+  }
+
+  /**
+   * The authentication of `userId` (`<user>:<domain>`) changed, through this
+   * server: her sessions ask her home server again at their next request
+   * instead of trusting what it answered before.
+   */
+  authChanged(userId: string): void {
+    this.#sessions?.authChanged(userId);
   }
 
   /** Serve `path` (and, unless `exact`, the URLs below it) with `handler`. Returns an unregister function. */

@@ -7,12 +7,18 @@ export interface HttpReply {
   readonly body: string;
 }
 
-export function http(
-  host: string,
-  port: number,
-  path: string,
-  opts: { method?: string; cookie?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
-): Promise<HttpReply> {
+export interface HttpOptions {
+  method?: string;
+  cookie?: string;
+  form?: Record<string, string>;
+  headers?: Record<string, string>;
+  /** Send from this local address (a client of its own, as far as the server can tell). */
+  localAddress?: string;
+  /** The request's deadline: past it, the promise rejects (the socket is destroyed). */
+  timeoutMs?: number;
+}
+
+export function http(host: string, port: number, path: string, opts: HttpOptions = {}): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
     const body = opts.form ? new URLSearchParams(opts.form).toString() : undefined;
     const req = request(
@@ -20,6 +26,7 @@ export function http(
         host,
         port,
         path,
+        ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
         method: opts.method ?? (body ? 'POST' : 'GET'),
         headers: {
           ...opts.headers,
@@ -31,10 +38,21 @@ export function http(
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (s: string) => (text += s));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
+        res.on('error', reject);
+        res.on('end', () => {
+          clearTimeout(deadline);
+          resolve({ status: res.statusCode!, headers: res.headers, body: text });
+        });
       },
     );
-    req.on('error', reject);
+    const deadline =
+      opts.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => req.destroy(new Error(`${path}: no answer within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+    req.on('error', (err) => {
+      clearTimeout(deadline);
+      reject(err);
+    });
     req.end(body);
   });
 }

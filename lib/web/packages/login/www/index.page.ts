@@ -2,24 +2,25 @@
  * The login page (package `login`, mounted at /login/ by default).
  *
  *   GET   the form; `return_url` from the query is carried in a hidden field
- *   POST  user, domain, password (form-encoded) → WebAuth.authenticate (the
- *         daemon asks the user's home server) → new session → 302 to
- *         return_url if it is a path on this site, else '/'
+ *   POST  user, domain, password (form-encoded) → env.checkPassword (throttled;
+ *         the daemon asks the user's home server) →
+ *           accepted     new session → 302 to return_url if it is a path on
+ *                        this site, else '/'; a busy server with spares
+ *                        sends her to a spare instead, or answers 503
+ *                        when none can take her (login-offload.ts)
+ *           refused      the form again (200)
+ *           throttled    the form with the wait (429, Retry-After)
+ *           unavailable  the form, "try again later" (503)
  *
  * The password is only ever read from a POST body, and is never logged or
  * echoed back into the form.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LoncapadError, type ErrorCode } from '../../../../errors';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { readFormBody } from '../../../form-body';
 import { escapeHtml } from '../../../html';
 import { LOG_IN_HERE, sendOverloaded } from '../../../login-offload';
-import { userParty } from '../../../permissions';
 import type { RequestEnv } from '../../../request-env';
 import { safeReturnUrl } from '../../../return-url';
-
-/** Failures of `authenticate` that mean "try again later", not "wrong password". */
-const UNREACHABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['LC_ERR_PEER_DOWN', 'LC_ERR_TIMEOUT']);
 
 /** A login form is a few short fields. */
 const MAX_LOGIN_FORM_BYTES = 8 * 1024;
@@ -43,42 +44,36 @@ export default async function loginPage(req: IncomingMessage, res: ServerRespons
     return;
   }
   const form = body.fields;
-  const user = form.get('user') ?? '';
-  const domain = form.get('domain') ?? '';
-  const password = form.get('password') ?? '';
   const returnUrl = safeReturnUrl(form.get('return_url'));
-  const party = userParty(user, domain);
-  const wellFormed = party !== undefined && password !== '';
-  // Load balancing: an overloaded server hands new logins to a spare (login-offload.ts).
-  const placement = wellFormed && env.auth.offload ? await env.auth.offload.place() : LOG_IN_HERE;
-  if (placement.kind === 'overloaded') {
-    env.log('warn', `web login ${party}: overloaded and no spare available`);
-    return sendOverloaded(res, placement.retryAfterS);
-  }
-  let accepted = false;
-  if (wellFormed) {
-    try {
-      accepted = await env.auth.authenticate(user, domain, password);
-    } catch (err) {
-      // The user's home server could not answer: say so rather than "wrong password".
-      if (!(err instanceof LoncapadError) || !UNREACHABLE.has(err.code)) throw err;
-      env.log('warn', `web login ${party}: home server unavailable (${err.code})`);
-      return sendForm(res, 503, env, returnUrl, 'Your home server cannot be reached just now. Please try again later.');
+  const check = await env.checkPassword(form.get('user') ?? '', form.get('domain') ?? '', form.get('password') ?? '');
+  switch (check.kind) {
+    case 'accepted': {
+      const offload = env.auth.offload;
+      const placement = offload ? await offload.place() : LOG_IN_HERE;
+      if (placement.kind === 'overloaded') {
+        env.log('warn', `web login ${check.user}:${check.domain}: overloaded and no spare available`);
+        return sendOverloaded(res, placement.retryAfterS);
+      }
+      const location = placement.kind === 'spare' ? offload!.handOver({ ...check, returnUrl }, placement.spare) : returnUrl;
+      if (placement.kind === 'spare') env.log('info', `web login ${check.user}:${check.domain}: handed over to spare ${placement.spare}`);
+      else env.login(res, check);
+      res.writeHead(302, { Location: location, 'Content-Length': 0 });
+      res.end();
+      return;
     }
+    case 'refused':
+      return sendForm(res, 200, env, returnUrl, 'Unknown user, domain or password.');
+    case 'throttled':
+      return sendForm(res, 429, env, returnUrl, throttledMessage(check.scope, check.retryAfterS), { 'Retry-After': String(check.retryAfterS) });
+    case 'unavailable':
+      return sendForm(res, 503, env, returnUrl, 'Your home server cannot be reached just now. Please try again later.');
   }
-  if (!accepted) {
-    env.log('info', `web login refused for ${party ?? 'a malformed name'}`);
-    return sendForm(res, 200, env, returnUrl, 'Unknown user, domain or password.');
-  }
-  if (placement.kind === 'spare') {
-    env.log('info', `web login ${party}: handed over to spare ${placement.spare}`);
-    res.writeHead(302, { Location: env.auth.offload!.handOver({ user, domain, returnUrl }, placement.spare), 'Content-Length': 0 });
-    res.end();
-    return;
-  }
-  env.login(res, user, domain);
-  res.writeHead(302, { Location: returnUrl, 'Content-Length': 0 });
-  res.end();
+}
+
+function throttledMessage(scope: 'account' | 'source', retryAfterS: number): string {
+  const wait = retryAfterS < 120 ? `${retryAfterS} second${retryAfterS === 1 ? '' : 's'}` : `${Math.ceil(retryAfterS / 60)} minutes`;
+  const what = scope === 'account' ? 'for this account from your address' : 'from your address';
+  return `Too many failed logins ${what}. Please wait ${wait} before trying again.`;
 }
 
 /**
@@ -96,7 +91,14 @@ function sameOrigin(req: IncomingMessage): boolean {
   }
 }
 
-function sendForm(res: ServerResponse, status: number, env: RequestEnv, returnUrl: string, message: string): void {
+function sendForm(
+  res: ServerResponse,
+  status: number,
+  env: RequestEnv,
+  returnUrl: string,
+  message: string,
+  headers: OutgoingHttpHeaders = {},
+): void {
   const who = env.userId === null ? '' : `<p>You are logged in as ${escapeHtml(env.userId)}.</p>\n`;
   const notice = message === '' ? '' : `<p class="error">${escapeHtml(message)}</p>\n`;
   const html = `<!DOCTYPE html>
@@ -110,6 +112,6 @@ ${who}${notice}<form method="post" action="${escapeHtml(env.packageUrl)}">
 <p><button type="submit">Log in</button></p>
 </form></body></html>
 `;
-  res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(html) });
+  res.writeHead(status, { ...headers, 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(html) });
   res.end(html);
 }

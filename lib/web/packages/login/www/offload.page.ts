@@ -30,7 +30,7 @@ export default async function offloadPage(_req: IncomingMessage, res: ServerResp
     res.end(html);
     return;
   }
-  env.login(res, grant.user, grant.domain);
+  env.login(res, grant);
   env.log('info', `web login ${grant.user}:${grant.domain} taken over from ${from}`);
   res.writeHead(302, { Location: safeReturnUrl(grant.returnUrl), 'Content-Length': 0 });
   res.end();
