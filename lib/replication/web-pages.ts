@@ -121,7 +121,7 @@ export function rawPage(d: PagesDeps): PageHandler {
     if (env.method === 'POST') return sendStatus(res, 405, { Allow: 'GET, HEAD' });
     const p = env.url.startsWith('/raw/res/') ? parseResourcePath(env.url) : undefined;
     if (p === undefined || p.rel.length === 0) return sendStatus(res, 404);
-    if (!d.home.rawAllowed(p, peerAddress(req))) return sendStatus(res, 403);
+    if (!d.home.rawAllowed(p, ipv4Mapped(env.clientAddress))) return sendStatus(res, 403);
     const found = await lookupOnHome(d.root, p);
     const served = found.kind === 'file' ? await serveLocal(req, res, found.file, bodies, false) : 'missing';
     if (served === 'served') d.stats.rawServed++;
@@ -190,8 +190,8 @@ Please try again in a minute.</p>
   res.end(html);
 }
 
-function peerAddress(req: IncomingMessage): string {
-  const addr = req.socket.remoteAddress ?? '';
+/** The hosts table lists IPv4 addresses; a dual-stack socket reports them as `::ffff:a.b.c.d`. */
+function ipv4Mapped(addr: string): string {
   return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
 }
 
