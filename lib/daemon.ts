@@ -34,9 +34,11 @@ import { createLogger, type Logger } from './log';
 import { ClassicSockets, InFlight, InputBudget, MuxSocketServer, type RouteFn } from './local';
 import { announceTo, PeerLink, PeerListener, PeerTable, RefusalLog } from './peers';
 import { acquirePidLock } from './pid-lock';
+import { readSpares, Replication, replicationCommands, type Spares } from './replication';
 import { Router } from './router';
 import { Outbox, runSpoolOp, Spool } from './spool';
 import { UserStore } from './store/user-store';
+import type { Transport } from './client/lonnet';
 import { networkAuth, runSiteOp, WebServer } from './web';
 import type { StaticKeys } from './wire';
 
@@ -98,6 +100,12 @@ export class Daemon {
   readonly #mux: MuxSocketServer;
   readonly #classic: ClassicSockets;
   readonly #web: WebServer | undefined;
+  readonly #replication: Replication;
+  /** Commands to peers (or to this host) through the router, for the parts that act as clients. */
+  readonly #transport: Transport = {
+    reply: (peer, command, opts) => this.#route(peer, command, { critical: false, timeoutMs: opts?.timeoutMs ?? 0 }),
+    critical: (peer, command) => this.#route(peer, command, { critical: true, timeoutMs: 0 }),
+  };
   #housekeeping: NodeJS.Timeout | undefined;
   #stopAnnouncing: (() => void) | undefined;
   #titleTimer: NodeJS.Timeout | undefined;
@@ -122,11 +130,13 @@ export class Daemon {
     this.log = log;
     mkdirSync(config.spool, { recursive: true, mode: 0o750 });
     this.#releaseLock = acquirePidLock(config.spool);
+    let spares: Spares;
     try {
       this.#keys = loadOrCreateKeys(config.spool);
       this.#hosts = this.#readHosts(config);
       this.#self = this.#checkSelf(this.#hosts, config);
       this.#ownIds = this.#hosts.idsAtIp(this.#self.ip);
+      spares = readSpares(config.sparesFile, this.#hosts, this.#self.id);
       this.store = new UserStore(join(config.spool, 'data.sqlite'), { quotaBytes: () => this.#config.userQuotaBytes });
       this.spool = new Spool(join(config.spool, 'spool.sqlite'));
     } catch (err) {
@@ -143,7 +153,25 @@ export class Daemon {
       logRepeatMs: () => this.#config.logRepeatMs,
       warn: (line) => log.warn(line),
     });
-    const table = new CommandTable().register(...coreCommands, ...classicCommands, ...adminCommands);
+    this.#replication = new Replication({
+      db: this.store.db,
+      root: join(config.spool, 'res'),
+      log,
+      selfId: () => this.#self.id,
+      hosts: () => this.#hosts,
+      livesHere: (domain, name) => this.store.users.exists({ domain, name }),
+      transport: this.#transport,
+      settings: () => this.#config,
+      activeSessions: () => this.#web?.activeSessions() ?? 0,
+      directoryListings: false,
+    });
+    this.#replication.setSpares(spares);
+    const table = new CommandTable().register(
+      ...coreCommands,
+      ...classicCommands,
+      ...adminCommands,
+      ...replicationCommands(this.#replication),
+    );
     this.#dispatcher = new Dispatcher(table, this.#services(), log);
     this.#peers = new PeerTable((peer) => this.#makeLink(peer));
     this.#outbox = new Outbox({
@@ -207,18 +235,13 @@ export class Daemon {
     }));
     this.#classic = new ClassicSockets(join(config.spool, 'sock'), this.#route, this.#inFlight, log, inputBudget);
     if (config.httpPort > 0) {
-      const transport = {
-        reply: (peer: string, command: string, opts?: { timeoutMs?: number }) =>
-          this.#route(peer, command, { critical: false, timeoutMs: opts?.timeoutMs ?? 0 }),
-        critical: (peer: string, command: string) => this.#route(peer, command, { critical: true, timeoutMs: 0 }),
-      };
       this.#web = new WebServer({
         host: this.#self.ip,
         port: config.httpPort,
         db: this.store.db,
         siteDir: config.site,
         keysDir: keysDir(config.spool),
-        auth: networkAuth(transport, () => this.#hosts),
+        auth: { ...networkAuth(this.#transport, () => this.#hosts), offload: this.#replication.balancer },
         log: (level, msg) => log[level](`web: ${msg}`),
         activeSessionWindowMs: USER_LOAD_WINDOW_MS,
         loginThrottle: {
@@ -229,6 +252,9 @@ export class Daemon {
         },
         sessionCheckTtlMs: config.sessionCheckTtlMs,
       });
+      const pages = this.#replication.pages();
+      this.#web.registerHandler('/res', pages.resource);
+      this.#web.registerHandler('/raw', pages.raw);
     }
   }
 
@@ -261,10 +287,12 @@ export class Daemon {
   async reload(): Promise<boolean> {
     let config: Config;
     let hosts: HostsTable;
+    let spares: Spares;
     try {
       config = loadConfig(this.#args);
       hosts = this.#readHosts(config);
       const self = this.#checkSelf(hosts, config);
+      spares = readSpares(config.sparesFile, hosts, self.id);
       if (self.id !== this.#self.id || self.ip !== this.#self.ip || config.port !== this.#config.port || config.spool !== this.#config.spool) {
         throw new LoncapadError('LC_ERR_CONFIG', 'own id, address, port or spool changed: restart the daemon for that');
       }
@@ -275,6 +303,7 @@ export class Daemon {
     }
     this.#config = config;
     this.#hosts = hosts;
+    this.#replication.setSpares(spares);
     this.#ownIds = hosts.idsAtIp(this.#self.ip);
     const { added, removed, changed } = this.#peers.reconcile(hosts, this.#ownIds);
     const gone = new Set([...removed, ...changed]);
@@ -339,6 +368,7 @@ export class Daemon {
       }),
     ]);
     clearTimeout(grace);
+    await this.#replication.stop();
     // Replies queued in this turn leave before the connections close.
     await new Promise<void>((resolve) => setImmediate(resolve));
     this.#mux.endAll();

@@ -7,6 +7,7 @@ import yargs from 'yargs';
 import { LoncapadError } from '../errors';
 import { callCommand } from './commands/call';
 import { keygenCommand } from './commands/keygen';
+import { resCommand } from './commands/res';
 import { spoolCommand } from './commands/spool';
 import { startCommand } from './commands/start';
 import { statusCommand } from './commands/status';
@@ -25,6 +26,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     .command(spoolCommand)
     .command(userCommand)
     .command(siteCommand)
+    .command(resCommand)
     .demandCommand(1, 'name a command (loncapad --help lists them)')
     .strict()
     .fail((msg, err, y) => {

@@ -42,7 +42,7 @@ export const load: CommandSpec = {
   writes: false,
   secret: false,
   fields: { min: 0, max: 0 },
-  run: (ctx) => formatPercent((100 * loadavg()[0]!) / ctx.services.settings.loadLimit),
+  run: (ctx) => formatPercent(loadPercent(ctx.services.settings.loadLimit)),
 };
 
 /** 100 × active sessions / the session count that counts as 100 % (0 = off). */
@@ -54,7 +54,7 @@ export const userload: CommandSpec = {
   fields: { min: 0, max: 0 },
   run: (ctx) => {
     const { userLoadLimit, activeSessions } = ctx.services.settings;
-    return userLoadLimit > 0 ? formatPercent((100 * activeSessions()) / userLoadLimit) : '0';
+    return formatPercent(userLoadPercent(activeSessions(), userLoadLimit));
   },
 };
 
@@ -67,6 +67,16 @@ export const sethost: CommandSpec = {
   fields: { min: 1, max: 1 },
   run: (ctx, [id]) => (ctx.services.ownIds().includes(id!) ? 'ok' : 'unable_to_set'),
 };
+
+/** `load`: 100 × one-minute load average / the load average that counts as 100 %. */
+export function loadPercent(loadLimit: number): number {
+  return (100 * loadavg()[0]!) / loadLimit;
+}
+
+/** `userload`: 100 × active sessions / the count that counts as 100 % (0 = off: always 0). */
+export function userLoadPercent(activeSessions: number, userLoadLimit: number): number {
+  return userLoadLimit > 0 ? (100 * activeSessions) / userLoadLimit : 0;
+}
 
 function formatPercent(x: number): string {
   return String(Math.round(x * 100) / 100);

@@ -24,24 +24,12 @@ import { lstat, opendir, realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, join, sep } from 'node:path';
 import { badArgs } from '../errors';
+import { currentNameOf, highestKeptVersion, MAX_DIRECTORY_ENTRIES, resourceSegments } from '../store/resource-files';
 import { BoundedReply } from './bounded-reply';
 import type { CommandContext } from './context';
 import type { CommandSpec } from './table';
 
-const RESOURCE_SEGMENT = 'res';
-/** An ls of a directory with more entries than this is refused rather than stat-ed one by one. */
-const MAX_LS_ENTRIES = 20_000;
-const PATH_CONTROL_RE = /[\x00-\x1f\x7f]/;
 const NAME_ESCAPE_RE = /[%:&\x00-\x1f\x7f]/g;
-
-/** Segments of the resource path below the root; throws on climbing or junk. */
-function resourceSegments(path: string): string[] | undefined {
-  if (PATH_CONTROL_RE.test(path)) throw badArgs('control character in path');
-  const all = path.split('/').filter((s, i, a) => !(s === '' && (i === 0 || i === a.length - 1)));
-  if (all.some((s) => s === '' || s === '.' || s === '..')) throw badArgs('bad path');
-  const at = all.indexOf(RESOURCE_SEGMENT);
-  return at < 0 ? undefined : all.slice(at + 1);
-}
 
 /**
  * The real path of `segments` below the resource root, or undefined when it
@@ -97,20 +85,12 @@ const ls: CommandSpec = {
     const reply = new BoundedReply('ls', ctx.services.settings.maxReplyBytes);
     let entries = 0;
     for await (const entry of await opendir(real)) {
-      if (++entries > MAX_LS_ENTRIES) throw badArgs(`directory has more than ${MAX_LS_ENTRIES} entries`);
+      if (++entries > MAX_DIRECTORY_ENTRIES) throw badArgs(`directory has more than ${MAX_DIRECTORY_ENTRIES} entries`);
       reply.add(`${listedName(entry.name)}&${statFields(await lstat(join(real, entry.name)))}`);
     }
     return reply.count === 0 ? 'empty' : reply.join(':');
   },
 };
-
-/** `name.<n>.ext` → `name.ext`, as classic lond did before counting. */
-const VERSIONED_RE = /\.\d+\.(\w+(?:\.meta)*)$/;
-const STEM_EXT_RE = /^(.*)\.(\w+(?:\.meta)*)$/;
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 const currentversion: CommandSpec = {
   name: 'currentversion',
@@ -121,20 +101,11 @@ const currentversion: CommandSpec = {
   async run(ctx, [path]) {
     const segments = resourceSegments(path);
     if (segments === undefined || segments.length === 0) return '-1';
-    const name = segments[segments.length - 1]!.replace(VERSIONED_RE, '.$1');
+    const name = currentNameOf(segments[segments.length - 1]!);
     const dir = await locate(ctx, segments.slice(0, -1));
     const current = dir === undefined ? undefined : await orMissing(lstat(join(dir, name)));
     if (dir === undefined || current === undefined) return '-1';
-    const parts = STEM_EXT_RE.exec(name);
-    if (!parts) return '1';
-    const kept = new RegExp(`^${escapeRegExp(parts[1]!)}\\.(\\d+)\\.${escapeRegExp(parts[2]!)}$`);
-    let highest = 0;
-    let entries = 0;
-    for await (const entry of await opendir(dir)) {
-      if (++entries > MAX_LS_ENTRIES) throw badArgs(`directory has more than ${MAX_LS_ENTRIES} entries`);
-      const m = entry.isFile() ? kept.exec(entry.name) : null;
-      if (m) highest = Math.max(highest, Number(m[1]));
-    }
+    const highest = await highestKeptVersion(dir, name);
     return String(highest + 1);
   },
 };

@@ -30,7 +30,11 @@ export interface Config {
   readonly criticalTimeoutMs: number;
   readonly spoolLifetimeMs: number;
   readonly managers: readonly string[];
-  readonly spares: readonly string[];
+  /** The spares file (`--spares`), read by the daemon at start and on SIGHUP. */
+  readonly sparesFile: string | undefined;
+  readonly hostUrlTemplate: string;
+  readonly resourceExpireMs: number;
+  readonly testHooks: boolean;
   readonly tmpLifetimeMs: number;
   readonly maxReplyBytes: number;
   readonly maxValueBytes: number;
@@ -121,7 +125,10 @@ export function checkConfig(argv: Record<string, unknown>): Config {
     criticalTimeoutMs: ms(argv, 'critical-timeout-ms'),
     spoolLifetimeMs: num(argv, 'spool-lifetime-ms', 1),
     managers: list('managers'),
-    spares: list('spares'),
+    sparesFile: optionalPath(argv, 'spares'),
+    hostUrlTemplate: str(argv, 'host-url-template'),
+    resourceExpireMs: num(argv, 'resource-expire-ms', 0),
+    testHooks: argv['test-hooks'] === true,
     tmpLifetimeMs: num(argv, 'tmp-lifetime-ms', 0),
     // A reply must fit one sealed frame with room to spare.
     maxReplyBytes: Math.min(num(argv, 'max-reply-bytes', 1024), 12 * 1024 * 1024),

@@ -6,7 +6,7 @@
  * with, and those come from FsCache, so a changed file is re-read as soon as
  * its stat entry expires. Bounded in total bytes; least recently used first out.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, type FileHandle } from 'node:fs/promises';
 import type { FileFacts } from './fs-cache';
 
 /** Larger files are streamed from disk. */
@@ -25,8 +25,11 @@ export class BodyCache {
   readonly #entries = new Map<string, Entry>();
   #totalBytes = 0;
 
-  /** The file's bytes if it is small enough to cache, else undefined (stream it). */
-  async get(realPath: string, facts: FileFacts): Promise<Buffer | undefined> {
+  /**
+   * The file's bytes if it is small enough to cache, else undefined (stream it).
+   * `opened`: read a miss from this handle (whose fstat gave `facts`) rather than by path.
+   */
+  async get(realPath: string, facts: FileFacts, opened?: FileHandle): Promise<Buffer | undefined> {
     if (facts.size > BODY_CACHE_MAX_FILE_BYTES) return undefined;
     const hit = this.#entries.get(realPath);
     if (hit !== undefined && hit.ino === facts.ino && hit.size === facts.size && hit.mtimeMs === facts.mtimeMs) {
@@ -34,7 +37,7 @@ export class BodyCache {
       this.#entries.set(realPath, hit);
       return hit.body;
     }
-    const body = await readFile(realPath);
+    const body = await readFile(opened ?? realPath);
     // A file rewritten between stat and read does not match its facts: serve it, do not keep it.
     if (body.length === facts.size) this.#store(realPath, { ino: facts.ino, size: facts.size, mtimeMs: facts.mtimeMs, body });
     return body;

@@ -22,3 +22,10 @@ export { DEFAULT_LOGIN_THROTTLE, type LoginThrottleSettings } from './login-thro
 export { readFormBody, type FormBody } from './form-body';
 export { escapeHtml } from './html';
 export { safeReturnUrl } from './return-url';
+export { serveStatic } from './static-file';
+export { BodyCache } from './body-cache';
+export { sendStatus, sendRedirect } from './responses';
+export { sendListing, sendNamesListing } from './directory-listing';
+export { encodePath, withQuery } from './normalize-url';
+export { LOG_IN_HERE, sendOverloaded, type LoginGrant, type LoginOffload, type LoginPlacement } from './login-offload';
+export { prepareWebTables } from './schema';

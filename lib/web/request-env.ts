@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { badArgs } from '../errors';
 import type { AcceptedLogin, LoginGate, PasswordCheck } from './login-gate';
+import type { LoginOffload } from './login-offload';
 import type { NormalizedTarget } from './normalize-url';
 import { userParty } from './permissions';
 import type { AuthLevel, Session, SessionManager } from './sessions';
@@ -22,6 +23,8 @@ export interface WebAuth {
    * authentication changes; undefined when no server claims her.
    */
   authToken(user: string, domain: string): Promise<string | undefined>;
+  /** Load balancing at login (login-offload.ts); without it every login happens here. */
+  readonly offload?: LoginOffload;
 }
 
 export type WebLog = (level: 'info' | 'warn' | 'error', msg: string) => void;

@@ -7,7 +7,7 @@
  *   Range (honoured only if If-Range, when present, still matches) → 206 or 416
  * Multi-range requests get the whole file (200), which the RFC allows.
  */
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { BodyCache } from './body-cache';
@@ -19,12 +19,18 @@ import { FRAME_OPTIONS, FRAME_POLICY, NOSNIFF, REFERRER_POLICY } from './securit
 
 export type ByteRange = { readonly start: number; readonly end: number };
 
+/**
+ * `opened`: the file is already open and `file.facts` came from its fstat
+ * (a file that may be replaced by rename while it is served: the headers and
+ * the bytes then come from one version). The caller closes it.
+ */
 export async function serveStatic(
   req: IncomingMessage,
   res: ServerResponse,
   file: FoundFile,
   bodies: BodyCache,
   publiclyReadable: boolean,
+  opened?: FileHandle,
 ): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     sendStatus(res, 405, { Allow: 'GET, HEAD' });
@@ -85,17 +91,17 @@ export async function serveStatic(
     res.end();
     return;
   }
-  const cached = await bodies.get(file.realPath, facts);
+  const cached = await bodies.get(file.realPath, facts, opened);
   if (cached !== undefined) {
     res.writeHead(status, headers);
     res.end(range === 'ignore' ? cached : cached.subarray(span.start, span.end + 1));
     return;
   }
-  const handle = await open(file.realPath, 'r');
+  const handle = opened ?? (await open(file.realPath, 'r'));
   res.writeHead(status, headers);
   try {
-    // The stream owns the handle and closes it when done or on error.
-    await pipeline(handle.createReadStream({ start: span.start, end: span.end }), res);
+    // The stream owns a handle it opened and closes it when done or on error.
+    await pipeline(handle.createReadStream({ start: span.start, end: span.end, autoClose: opened === undefined }), res);
   } catch (err) {
     // A client that hangs up mid-file is normal, not a server error; anything else is.
     if (!res.destroyed || res.writableFinished) throw err;

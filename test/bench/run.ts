@@ -11,9 +11,12 @@
  *            batched deletes
  *   web      a static file and a .vuh page vs bare node:http; site-map lookup
  *            with 100 and 100,000 nodes (web.ts)
+ *   replication  first access of a 1 MB resource on an access server vs a bare
+ *            download from the home; serving a replicated copy vs a bare
+ *            node:http static file (replication.ts)
  *
  * `--json` ends the output with one JSON line holding every figure by name;
- * `--only network,dump,spool,web` runs a subset.
+ * `--only network,dump,spool,web,replication` runs a subset.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -239,6 +242,15 @@ async function web(): Promise<void> {
   }
 }
 
+async function replication(): Promise<void> {
+  say('— replication: first access of 1 MB over the peer link vs a bare download from the home; a served copy vs a bare static file');
+  const { benchReplication } = await import('./replication');
+  const f = await benchReplication(teardown);
+  for (const [k, v] of Object.entries(f)) figures[`replication.${k}`] = v;
+  say(`first access 1 MB        ${f.first_access_ms} ms   bare node:http download ${f.first_access_bare_ms} ms  ratio ${f.first_access_ratio}`);
+  say(`serving a copy           ${f.serve_rps} req/s   bare static file ${f.serve_bare_rps} req/s  ratio ${f.serve_ratio}`);
+}
+
 async function main(): Promise<void> {
   const net = await makeNetwork(teardown, [
     { id: 'alpha', ip: '127.0.10.2' },
@@ -257,6 +269,7 @@ async function main(): Promise<void> {
     );
   }
   if (wanted('web')) await web();
+  if (wanted('replication')) await replication();
   if (JSON_OUT) say(JSON.stringify(figures));
 }
 

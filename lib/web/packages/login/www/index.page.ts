@@ -5,7 +5,9 @@
  *   POST  user, domain, password (form-encoded) → env.checkPassword (throttled;
  *         the daemon asks the user's home server) →
  *           accepted     new session → 302 to return_url if it is a path on
- *                        this site, else '/'
+ *                        this site, else '/'; a busy server with spares
+ *                        sends her to a spare instead, or answers 503
+ *                        when none can take her (login-offload.ts)
  *           refused      the form again (200)
  *           throttled    the form with the wait (429, Retry-After)
  *           unavailable  the form, "try again later" (503)
@@ -16,6 +18,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { readFormBody } from '../../../form-body';
 import { escapeHtml } from '../../../html';
+import { LOG_IN_HERE, sendOverloaded } from '../../../login-offload';
 import type { RequestEnv } from '../../../request-env';
 import { safeReturnUrl } from '../../../return-url';
 
@@ -44,11 +47,20 @@ export default async function loginPage(req: IncomingMessage, res: ServerRespons
   const returnUrl = safeReturnUrl(form.get('return_url'));
   const check = await env.checkPassword(form.get('user') ?? '', form.get('domain') ?? '', form.get('password') ?? '');
   switch (check.kind) {
-    case 'accepted':
-      env.login(res, check);
-      res.writeHead(302, { Location: returnUrl, 'Content-Length': 0 });
+    case 'accepted': {
+      const offload = env.auth.offload;
+      const placement = offload ? await offload.place() : LOG_IN_HERE;
+      if (placement.kind === 'overloaded') {
+        env.log('warn', `web login ${check.user}:${check.domain}: overloaded and no spare available`);
+        return sendOverloaded(res, placement.retryAfterS);
+      }
+      const location = placement.kind === 'spare' ? offload!.handOver({ ...check, returnUrl }, placement.spare) : returnUrl;
+      if (placement.kind === 'spare') env.log('info', `web login ${check.user}:${check.domain}: handed over to spare ${placement.spare}`);
+      else env.login(res, check);
+      res.writeHead(302, { Location: location, 'Content-Length': 0 });
       res.end();
       return;
+    }
     case 'refused':
       return sendForm(res, 200, env, returnUrl, 'Unknown user, domain or password.');
     case 'throttled':
