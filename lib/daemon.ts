@@ -191,7 +191,7 @@ export class Daemon {
       hosts: () => this.#hosts,
       ownIds: () => this.#ownIds,
       executor: {
-        executeBatch: (caller, served, requests) =>
+        executeBatch: (caller, served, requests, replyRoom) =>
           this.#dispatcher.runBatch(
             requests.map((r) => ({
               line: r.command,
@@ -202,6 +202,7 @@ export class Daemon {
                 manager: this.#config.managers.includes(caller.id),
                 served,
                 msgid: r.msgid,
+                replyRoom,
               },
             })),
           ),

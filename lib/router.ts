@@ -48,6 +48,7 @@ export class Router {
         local: true,
         manager: true,
         served: target,
+        replyRoom: opts.replyRoom,
       });
     }
     if (!d.hosts().has(target)) return 'no_such_host';

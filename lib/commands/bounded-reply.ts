@@ -3,12 +3,43 @@
  * read one indexed range at a time with a yield to other clients between
  * pages, and the reply has a hard size limit with a clear error, because a
  * reply travels in one frame and must fit.
+ *
+ * A reply being built is held whole in memory (up to --max-reply-bytes, and
+ * a copy or two while it is joined and written), so at most
+ * REPLY_BUILDERS_RUNNING are built at once, daemon-wide; the rest wait in one
+ * line per calling host, served in turn (FairLimiter). Forty 7 MB dumps sent
+ * in one write then cost four replies' memory at a time, not forty.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { badArgs } from '../errors';
+import { FairLimiter } from '../store/fair-limiter';
+import type { CommandContext } from './context';
 
 /** Rows read per page: about a millisecond of SQLite and string work. */
 export const PAGE_ROWS = 1000;
+
+export const REPLY_BUILDERS_RUNNING = 2;
+const replyBuilders = new FairLimiter({
+  maxRunning: REPLY_BUILDERS_RUNNING,
+  maxWaitingPerLane: 1024,
+  maxWaiting: 4096,
+  busy: 'too many large replies being built; try again',
+});
+
+/**
+ * Build a paged reply for the caller when its turn comes and its connection
+ * has room (see the module comment and lib/reply-room.ts). A turn that comes
+ * while the connection is full is given back, so one stalled client never
+ * holds a builder slot that others could use.
+ */
+export async function buildInTurn(ctx: CommandContext, build: () => Promise<string>): Promise<string> {
+  const room = ctx.replyRoom;
+  for (;;) {
+    await room?.whenRoom();
+    const built = await replyBuilders.run(ctx.caller, async () => (room === undefined || room.hasRoom() ? { reply: await build() } : undefined));
+    if (built) return built.reply;
+  }
+}
 
 export class BoundedReply {
   readonly #parts: string[] = [];

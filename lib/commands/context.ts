@@ -4,6 +4,7 @@
  * files stay testable on their own and dependencies point one way.
  */
 import type { HostRole, HostsTable } from '../config/hosts';
+import type { ReplyRoom } from '../reply-room';
 import type { UserStore } from '../store/user-store';
 import type { AuthGuard } from './auth-guard';
 
@@ -19,6 +20,8 @@ export interface CommandContext {
   readonly served: string;
   /** Id of the critical message carrying this command, if it is one. */
   readonly msgid: string | undefined;
+  /** The requester's connection: large replies wait until it has room (lib/reply-room.ts). */
+  readonly replyRoom?: ReplyRoom | undefined;
   readonly services: DaemonServices;
 }
 

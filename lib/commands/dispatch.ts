@@ -16,6 +16,7 @@
 import type { HostRole } from '../config/hosts';
 import { isTransientReply, LoncapadError, toClassicReply, transientReply } from '../errors';
 import type { Logger } from '../log';
+import type { ReplyRoom } from '../reply-room';
 import { redactCommand } from '../log';
 import type { CommandContext, DaemonServices } from './context';
 import { splitPrefixes } from './prefixes';
@@ -33,6 +34,7 @@ export interface Invocation {
   /** The lonid addressed (before any `sethost:` prefix). */
   readonly served: string;
   readonly msgid?: string | undefined;
+  readonly replyRoom?: ReplyRoom | undefined;
 }
 
 export interface BatchItem {
@@ -85,6 +87,7 @@ export class Dispatcher {
       manager: inv.manager,
       served,
       msgid: inv.msgid,
+      replyRoom: inv.replyRoom,
       services: this.#services,
     };
     const refusal = refusalOf(spec, ctx, args);

@@ -14,7 +14,7 @@
 import { unescape } from '../client/escape';
 import { badArgs } from '../errors';
 import { checkNamespace, type Pair } from '../store';
-import { BoundedReply, PAGE_ROWS, forEachPage } from './bounded-reply';
+import { BoundedReply, buildInTurn, PAGE_ROWS, forEachPage } from './bounded-reply';
 import { keyMatcher } from './key-pattern';
 import { userOf } from './fields';
 import type { CommandSpec } from './table';
@@ -40,21 +40,23 @@ const keys: CommandSpec = {
   writes: false,
   secret: false,
   fields: { min: 3, max: 3 },
-  async run(ctx, [dom, user, ns]) {
+  run(ctx, [dom, user, ns]) {
     const who = userOf(dom, user);
     const space = checkNamespace(ns);
-    const reply = new BoundedReply('keys', ctx.services.settings.maxReplyBytes, 'use dump with a regexp or a range');
-    const kv = ctx.services.store.kv;
-    await forEachPage(
-      '',
-      (after) => kv.keysAfter(who, space, after, PAGE_ROWS),
-      (key) => key,
-      (page) => {
-        for (const key of page) reply.add(key);
-        return true;
-      },
-    );
-    return reply.join();
+    return buildInTurn(ctx, async () => {
+      const reply = new BoundedReply('keys', ctx.services.settings.maxReplyBytes, 'use dump with a regexp or a range');
+      const kv = ctx.services.store.kv;
+      await forEachPage(
+        '',
+        (after) => kv.keysAfter(who, space, after, PAGE_ROWS),
+        (key) => key,
+        (page) => {
+          for (const key of page) reply.add(key);
+          return true;
+        },
+      );
+      return reply.join();
+    });
   },
 };
 
@@ -71,24 +73,26 @@ const dump: CommandSpec = {
     const range = rangeOf(rangeField);
     await matcher?.ready();
     if (range.start >= range.end) return '';
-    const reply = new BoundedReply('dump', ctx.services.settings.maxReplyBytes, 'ask for less with a regexp or a range');
-    const kv = ctx.services.store.kv;
-    let index = 0;
-    await forEachPage(
-      '',
-      (after) => kv.pairsAfter(who, space, after, PAGE_ROWS),
-      ([key]: Pair) => key,
-      async (page) => {
-        const matches = await matcher?.match(page.map(([key]) => unescape(key)));
-        for (let i = 0; i < page.length; i++) {
-          if (matches && !matches[i]) continue;
-          if (index >= range.start) reply.add(`${page[i]![0]}=${page[i]![1]}`);
-          if (++index >= range.end) return false;
-        }
-        return true;
-      },
-    );
-    return reply.join();
+    return buildInTurn(ctx, async () => {
+      const reply = new BoundedReply('dump', ctx.services.settings.maxReplyBytes, 'ask for less with a regexp or a range');
+      const kv = ctx.services.store.kv;
+      let index = 0;
+      await forEachPage(
+        '',
+        (after) => kv.pairsAfter(who, space, after, PAGE_ROWS),
+        ([key]: Pair) => key,
+        async (page) => {
+          const matches = await matcher?.match(page.map(([key]) => unescape(key)));
+          for (let i = 0; i < page.length; i++) {
+            if (matches && !matches[i]) continue;
+            if (index >= range.start) reply.add(`${page[i]![0]}=${page[i]![1]}`);
+            if (++index >= range.end) return false;
+          }
+          return true;
+        },
+      );
+      return reply.join();
+    });
   },
 };
 

@@ -11,7 +11,7 @@
  */
 import { badArgs } from '../errors';
 import { checkNamespace, type RecordRow } from '../store';
-import { BoundedReply, PAGE_ROWS, forEachPage } from './bounded-reply';
+import { BoundedReply, buildInTurn, PAGE_ROWS, forEachPage } from './bounded-reply';
 import { keyOf, pairsOf, userOf } from './fields';
 import type { CommandSpec } from './table';
 import { auditOf, writableNamespace } from './user-data';
@@ -80,38 +80,40 @@ const currentdump: CommandSpec = {
   writes: false,
   secret: false,
   fields: { min: 3, max: 3 },
-  async run(ctx, [dom, user, ns]) {
+  run(ctx, [dom, user, ns]) {
     const who = userOf(dom, user);
     const space = checkNamespace(ns);
-    const reply = new BoundedReply('currentdump', ctx.services.settings.maxReplyBytes);
-    const records = ctx.services.store.records;
-    // Rows come in (rid, version) order, so one record's versions are adjacent
-    // and each record is emitted as soon as the next one starts.
-    let rid: string | undefined;
-    let latest = new Map<string, string>();
-    const emit = (): void => {
-      for (const [k, v] of latest) reply.add(`${rid}:${k}=${v}`);
-    };
-    await forEachPage(
-      { rid: '', version: 0 },
-      (after) => records.rowsAfter(who, space, after, PAGE_ROWS),
-      (row: RecordRow) => ({ rid: row.rid, version: row.version }),
-      (page) => {
-        for (const row of page) {
-          if (row.rid !== rid) {
-            emit();
-            rid = row.rid;
-            latest = new Map();
+    return buildInTurn(ctx, async () => {
+      const reply = new BoundedReply('currentdump', ctx.services.settings.maxReplyBytes);
+      const records = ctx.services.store.records;
+      // Rows come in (rid, version) order, so one record's versions are adjacent
+      // and each record is emitted as soon as the next one starts.
+      let rid: string | undefined;
+      let latest = new Map<string, string>();
+      const emit = (): void => {
+        for (const [k, v] of latest) reply.add(`${rid}:${k}=${v}`);
+      };
+      await forEachPage(
+        { rid: '', version: 0 },
+        (after) => records.rowsAfter(who, space, after, PAGE_ROWS),
+        (row: RecordRow) => ({ rid: row.rid, version: row.version }),
+        (page) => {
+          for (const row of page) {
+            if (row.rid !== rid) {
+              emit();
+              rid = row.rid;
+              latest = new Map();
+            }
+            latest.delete(TIMESTAMP_KEY); // keep it last, after the keys it dates
+            for (const [k, v] of itemsOf(row.pairs)) latest.set(k, v);
+            latest.set(TIMESTAMP_KEY, secondsOf(row.at));
           }
-          latest.delete(TIMESTAMP_KEY); // keep it last, after the keys it dates
-          for (const [k, v] of itemsOf(row.pairs)) latest.set(k, v);
-          latest.set(TIMESTAMP_KEY, secondsOf(row.at));
-        }
-        return true;
-      },
-    );
-    emit();
-    return reply.join();
+          return true;
+        },
+      );
+      emit();
+      return reply.join();
+    });
   },
 };
 

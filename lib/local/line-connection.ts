@@ -16,6 +16,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../log';
+import { replyRoom } from '../reply-room';
 import { LineSplitter, LineWriter } from './lines';
 import { MAX_LOCAL_LINE_BYTES } from './mux-protocol';
 
@@ -74,6 +75,8 @@ export class LineConnection {
   readonly #limits: ConnectionLimits;
   readonly #splitter = new LineSplitter(MAX_LOCAL_LINE_BYTES);
   readonly #out: LineWriter;
+  /** Room for large replies: while the client has left less than the soft limit unread. */
+  readonly replyRoom = replyRoom(() => this.sock.writableLength + this.#out.pendingChars < this.#limits.softOutputBytes);
   #inFlight = 0;
   #inputEnded = false;
   #closing = false;

@@ -1,8 +1,12 @@
+import type { ReplyRoom } from '../reply-room';
+
 /** How the local sockets hand a request to the daemon. */
 export interface RouteOptions {
   readonly critical: boolean;
   /** Deadline, ms; 0 = the daemon's default. */
   readonly timeoutMs: number;
+  /** The client's connection, for commands run here that build large replies. */
+  readonly replyRoom?: ReplyRoom | undefined;
 }
 
 export type RouteFn = (peer: string, command: string, opts: RouteOptions) => Promise<string>;

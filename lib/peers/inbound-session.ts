@@ -42,6 +42,7 @@ import {
   type ResponseCreated,
   type SealedSession,
 } from '../wire';
+import { replyRoom } from '../reply-room';
 import { checkInbound, type LivenessAction } from './liveness';
 import type { ListenerOptions } from './listener';
 
@@ -59,8 +60,12 @@ export interface InboundRequest {
 const MAX_COMMANDS_PER_TURN = 256;
 /** Requests of one session still running (handlers that answer later); past this, reading pauses. */
 export const MAX_IN_PROGRESS_PER_SESSION = 64;
-/** Replies of one session not yet handed to the kernel, characters; past this, reading pauses. */
-export const MAX_PENDING_OUTPUT_CHARS = 32 * 1024 * 1024;
+/**
+ * Replies of one session not yet handed to the kernel, characters; past
+ * this, large replies for it wait before they are built (reply-room.ts).
+ * Reading goes on, so short requests on the same link are still answered.
+ */
+export const MAX_PENDING_OUTPUT_CHARS = 16 * 1024 * 1024;
 /** While paused for either limit, check again this often, ms. */
 const RESUME_CHECK_MS = 10;
 
@@ -101,6 +106,7 @@ export class InboundSession {
   #partialSince: number | undefined;
   #partialBytes = 0;
   #closingSince: number | undefined;
+  readonly #room = replyRoom(() => (this.#writer?.pendingChars ?? 0) + this.#sock.writableLength < MAX_PENDING_OUTPUT_CHARS);
 
   constructor(sock: Socket, ip: string, o: ListenerOptions, hooks: SessionHooks) {
     this.#sock = sock;
@@ -259,7 +265,7 @@ export class InboundSession {
     if (batch.length > 0) {
       const replies = this.#hooks.stopping()
         ? batch.map(() => transientReply('shutting down'))
-        : this.#o.executor.executeBatch(this.peer!, this.served, batch);
+        : this.#o.executor.executeBatch(this.peer!, this.served, batch, this.#room);
       for (let i = 0; i < batch.length; i++) this.#reply(batch[i]!, replies[i]!);
       if (this.#ending) return this.#endAfterTransient();
     }
@@ -280,7 +286,7 @@ export class InboundSession {
   }
 
   #overLimits(): boolean {
-    return this.#inProgress >= MAX_IN_PROGRESS_PER_SESSION || (this.#writer?.pendingChars ?? 0) + this.#sock.writableLength > MAX_PENDING_OUTPUT_CHARS;
+    return this.#inProgress >= MAX_IN_PROGRESS_PER_SESSION;
   }
 
   #reply(req: InboundRequest, reply: string | Promise<string>): void {

@@ -17,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import type { HostEntry, HostsTable } from '../config/hosts';
 import type { CloseReason } from '../errors';
 import type { Logger } from '../log';
+import type { ReplyRoom } from '../reply-room';
 import type { StaticKeys } from '../wire';
 import { HandshakeAdmission, type AdmissionPolicy } from './admission';
 import { InboundSession, type InboundRequest } from './inbound-session';
@@ -26,8 +27,12 @@ import { RefusalLog } from './refusal-log';
 export type { InboundRequest } from './inbound-session';
 
 export interface Executor {
-  /** Run requests from `caller`, in order; replies in the same order, each a line or a promise of one. */
-  executeBatch(caller: HostEntry, served: string, requests: readonly InboundRequest[]): Array<string | Promise<string>>;
+  /**
+   * Run requests from `caller`, in order; replies in the same order, each a
+   * line or a promise of one. `room` says whether the link has room for
+   * large replies (lib/reply-room.ts).
+   */
+  executeBatch(caller: HostEntry, served: string, requests: readonly InboundRequest[], room: ReplyRoom): Array<string | Promise<string>>;
 }
 
 export interface ListenerOptions {

@@ -9,10 +9,12 @@
  *
  * Large replies go out in fragments, BULK_BYTES_PER_TURN a turn: sealing is
  * synchronous (tweetnacl seals about 44 MB/s here), and a 2 MB dump sealed
- * whole would hold every other connection for ~45 ms on each side. Several
- * large replies take turns, a fragment each (round robin), so one client's
- * huge reply never holds up another's on the same link; short messages go
- * first in every frame.
+ * whole would hold every other connection for ~45 ms on each side. Up to
+ * BULK_REPLIES_INTERLEAVED large replies take turns, a fragment each (round
+ * robin), so one client's huge reply never holds up another's on the same
+ * link; more wait their turn, because the receiver holds every reply it has
+ * begun to receive until its last fragment. Short messages go first in every
+ * frame.
  */
 import type { Socket } from 'node:net';
 import { MAC_BYTES, MAX_FRAME_BYTES } from './constants';
@@ -24,6 +26,8 @@ import type { SealedSession } from './seal';
 export const REPLY_FRAGMENT_CHARS = 64 * 1024;
 /** Fragments sealed per connection per loop turn, in characters. */
 const BULK_BYTES_PER_TURN = 2 * REPLY_FRAGMENT_CHARS;
+/** Large replies sent side by side; the receiver reassembles at most this many at once. */
+const BULK_REPLIES_INTERLEAVED = 4;
 
 export class SealedWriter {
   #queue: string[] = [];
@@ -103,7 +107,7 @@ export class SealedWriter {
     const out: string[] = [];
     let taken = 0;
     while (taken < BULK_BYTES_PER_TURN && this.#bulk.length > 0) {
-      for (let i = 0; i < this.#bulk.length && taken < BULK_BYTES_PER_TURN; i++) {
+      for (let i = 0; i < Math.min(this.#bulk.length, BULK_REPLIES_INTERLEAVED) && taken < BULK_BYTES_PER_TURN; i++) {
         const piece = this.#bulk[i]!.shift()!;
         out.push(piece);
         taken += piece.length;
