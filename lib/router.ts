@@ -59,6 +59,6 @@ export class Router {
     if (opts.critical) return d.outbox.critical(target, command, opts.timeoutMs || d.criticalTimeoutMs());
     const link = d.peers.get(target);
     if (!link) return 'no_such_host';
-    return link.send(command, { timeoutMs: opts.timeoutMs || d.requestTimeoutMs() }).catch(toClassicReply);
+    return link.send(command, { timeoutMs: opts.timeoutMs || d.requestTimeoutMs(), abandoned: opts.abandoned }).catch(toClassicReply);
   };
 }

@@ -69,7 +69,7 @@ export class ClassicSockets {
         const reply =
           line === ''
             ? Promise.resolve('error:empty command')
-            : this.#inFlight.track(this.#route(peer, line, { critical: false, timeoutMs: 0, replyRoom: conn.replyRoom })).catch((err: Error) => {
+            : this.#inFlight.track(this.#route(peer, line, { critical: false, timeoutMs: 0, replyRoom: conn.replyRoom, abandoned: conn.gone })).catch((err: Error) => {
                 // route should never reject; if it does, answer and keep serving.
                 this.#log.error(`classic socket ${peer}: ${err.stack ?? err.message}`);
                 return 'error:internal';

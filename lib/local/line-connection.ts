@@ -104,6 +104,9 @@ export class LineConnection {
     return this.sock.destroyed || this.#closing;
   }
 
+  /** Nobody will read replies on this connection any more. */
+  readonly gone = (): boolean => this.sock.destroyed;
+
   /** A request began (its reply will come through `reply`). */
   begin(): void {
     this.#inFlight++;

@@ -7,6 +7,8 @@ export interface RouteOptions {
   readonly timeoutMs: number;
   /** The client's connection, for commands run here that build large replies. */
   readonly replyRoom?: ReplyRoom | undefined;
+  /** True once the client has gone: a large reply from a peer is then not collected. */
+  readonly abandoned?: (() => boolean) | undefined;
 }
 
 export type RouteFn = (peer: string, command: string, opts: RouteOptions) => Promise<string>;

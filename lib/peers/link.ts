@@ -75,6 +75,8 @@ export interface SendOptions {
   readonly timeoutMs: number;
   /** Critical message id: the peer applies the command at most once. */
   readonly msgid?: string | undefined;
+  /** True once nobody waits for the reply: a large one is then not collected. */
+  readonly abandoned?: (() => boolean) | undefined;
 }
 
 /** Log the first connect failure and every Nth; the rest go to debug. */
@@ -148,7 +150,7 @@ export class PeerLink extends EventEmitter {
         reject(new LoncapadError('LC_ERR_PEER_DOWN', `${this.peer.id} is removed`));
         return;
       }
-      const req: Request = { command, msgid: opts.msgid, resolve, reject, timer: undefined, id: 0, sentAt: 0, done: false };
+      const req: Request = { command, msgid: opts.msgid, resolve, reject, abandoned: opts.abandoned, timer: undefined, id: 0, sentAt: 0, done: false };
       this.#lastUseAt = performance.now();
       if (this.state === 'up' && this.#closeReason === undefined) {
         this.#arm(req, opts.timeoutMs);

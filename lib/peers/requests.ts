@@ -21,6 +21,8 @@ export interface Request {
   readonly msgid: string | undefined;
   readonly resolve: (reply: string) => void;
   readonly reject: (err: LoncapadError) => void;
+  /** Nobody waits for the reply any more (its client went away): stop collecting it. */
+  readonly abandoned: (() => boolean) | undefined;
   timer: NodeJS.Timeout | undefined;
   /** Wire id once written; 0 while waiting. */
   id: number;
@@ -66,8 +68,20 @@ export class RequestBook {
     return req.id;
   }
 
-  /** A `p` fragment for wire id `id`. Throws when the reply grows too large. */
+  /**
+   * A `p` fragment for wire id `id`. Fragments of a request no longer in
+   * flight (its deadline passed, or it was abandoned) are dropped, not
+   * collected. Throws when the reply grows too large.
+   */
   fragment(id: number, piece: string): void {
+    const req = this.#inFlight.get(id);
+    if (!req) return;
+    if (req.abandoned?.()) {
+      this.#inFlight.delete(id);
+      this.#partial.delete(id);
+      fail(req, new LoncapadError('LC_ERR_PEER_DOWN', 'the client went away'));
+      return;
+    }
     const got = this.#partial.get(id) ?? { parts: [], chars: 0 };
     got.parts.push(piece);
     got.chars += piece.length;

@@ -3,13 +3,18 @@
  * for replay, and the moves an operator or the replayer makes.
  *
  * Every write of one loop turn shares one transaction (flushed in
- * setImmediate): 64 concurrent senders cost one fsync, not 64. An enqueue
- * resolves only after its commit, so nobody hears `con_delayed` for a
- * message that is not on disk.
+ * setImmediate), committed at synchronous=NORMAL; the fsync of the WAL that
+ * makes it durable runs on the thread pool (WalSync) and covers every commit
+ * made before it started, so the loop gathers the next batches while the
+ * disk works. An enqueue resolves only after its commit and that sync, so
+ * nobody hears `con_delayed` for a message that is not on disk. Deletes and
+ * moves need no sync of their own: one lost in a crash only means a message
+ * is sent again, and the receiver answers it from its applied record.
  */
 import type { Statement } from 'better-sqlite3';
 import { LoncapadError } from '../errors';
 import { migrate, openDatabase, transactionRunner, type Db, type TransactionRunner } from '../store/sqlite';
+import { WalSync } from '../store/wal-sync';
 import { SPOOL_SCHEMA } from './schema';
 
 export interface SpoolRow {
@@ -53,11 +58,14 @@ const INSERT_CHUNK_ROWS = 64;
 export class Spool {
   readonly db: Db;
   readonly #transaction: TransactionRunner;
+  readonly #walSync: WalSync;
   /** Ready (not held) rows per peer, counting inserts not yet committed. */
   readonly #depth = new Map<string, number>();
   #inserts: PendingInsert[] = [];
   #writes: Array<() => void> = [];
   #flushScheduled: NodeJS.Immediate | undefined;
+  /** A flush was put off until the running sync ends. */
+  #flushAfterSync = false;
   readonly #committed: Array<(peer: string) => void> = [];
 
   /** Multi-row INSERTs by row count, prepared on first use (one call per commit chunk is ~20 % cheaper than one per row). */
@@ -68,8 +76,9 @@ export class Spool {
   readonly #noteTry;
 
   constructor(file: string) {
-    this.db = openDatabase(file);
-    migrate(this.db, 'spool', SPOOL_SCHEMA);
+    this.db = openDatabase(file, { synchronous: 'normal' });
+    migrate(this.db, 'spool', SPOOL_SCHEMA); // its first write creates the -wal file WalSync opens
+    this.#walSync = new WalSync(file);
     this.#transaction = transactionRunner(this.db);
     this.#readBatch = this.db.prepare('SELECT * FROM queue WHERE peer = ? AND seq > ? AND held = 0 ORDER BY seq LIMIT ?');
     this.#delete = this.db.prepare('DELETE FROM queue WHERE seq = ?');
@@ -166,9 +175,15 @@ export class Spool {
   }
 
   /** Commit everything queued now (also used at shutdown). */
-  flush(): void {
+  flush(now = false): void {
     if (this.#flushScheduled) clearImmediate(this.#flushScheduled);
     this.#flushScheduled = undefined;
+    // Real group commit: while a sync runs, new messages gather; they are
+    // committed together once it ends, and covered by the one sync after it.
+    if (!now && this.#walSync.running && this.#inserts.length > 0) {
+      this.#flushAfterSync = true;
+      return;
+    }
     const inserts = this.#inserts;
     const writes = this.#writes;
     if (inserts.length === 0 && writes.length === 0) return;
@@ -190,11 +205,28 @@ export class Spool {
       return;
     }
     const peers = new Set<string>();
-    for (let i = 0; i < inserts.length; i++) {
-      inserts[i]!.resolve(seqs[i]!);
-      peers.add(inserts[i]!.peer);
-    }
+    for (const p of inserts) peers.add(p.peer);
+    // The replayer may send the rows now: sending one that a crash then loses is harmless.
     for (const peer of peers) for (const l of this.#committed) l(peer);
+    if (inserts.length === 0) return;
+    this.#walSync
+      .sync()
+      .then(
+        () => {
+          for (let i = 0; i < inserts.length; i++) inserts[i]!.resolve(seqs[i]!);
+        },
+        (err: Error) => {
+          // The rows are committed but perhaps not on disk: the client hears con_failed
+          // (and may send again); if the rows survive, they are delivered.
+          const fail = new LoncapadError('LC_ERR_SPOOL', `spool sync failed: ${err.message}`, { cause: err });
+          for (const p of inserts) p.reject(fail);
+        },
+      )
+      .finally(() => {
+        if (!this.#flushAfterSync) return;
+        this.#flushAfterSync = false;
+        this.flush();
+      });
   }
 
   /** Insert in chunks; the rows of one INSERT get consecutive seqs (one writer, inside a transaction). */
@@ -215,8 +247,14 @@ export class Spool {
     return seqs;
   }
 
+  /** fsyncs of the WAL made so far (figures). */
+  get syncs(): number {
+    return this.#walSync.syncs;
+  }
+
   close(): void {
-    this.flush();
+    this.flush(true);
+    this.#walSync.close();
     this.db.close();
   }
 

@@ -3,22 +3,36 @@
  *
  * better-sqlite3 builds SQLite with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1, so a WAL
  * database reopened without a pragma runs at synchronous=NORMAL and can lose
- * the last commits on power loss. We set FULL on every open: a critical
- * message is fsync'd before any client hears `con_delayed`.
+ * the last commits on power loss. We set the level on every open: FULL (the
+ * WAL is fsync'd inside every commit), or NORMAL for a database whose owner
+ * syncs the WAL itself, off the event loop, before it tells anyone a commit
+ * is durable (wal-sync.ts; the spool does).
  */
 import Database from 'better-sqlite3';
 import { chmodSync } from 'node:fs';
 
 export type Db = Database.Database;
 
-export function openDatabase(file: string): Db {
+export interface OpenOptions {
+  /** `normal`: the caller makes commits durable itself with WalSync before acknowledging them. */
+  readonly synchronous?: 'full' | 'normal';
+}
+
+/**
+ * How long a statement waits for another connection's write lock. Readers
+ * (an operator's sqlite3) never block a WAL writer; only another writer
+ * does, and waiting blocks the event loop, so the wait is short: a commit
+ * that cannot get the lock fails (a critical message answers `con_failed`).
+ */
+export const BUSY_TIMEOUT_MS = 100;
+
+export function openDatabase(file: string, options: OpenOptions = {}): Db {
   const db = new Database(file);
   // Databases hold user records and queued messages: owner and group only.
   chmodSync(file, 0o640);
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  // Operators may read with sqlite3 while we run; wait briefly for their locks.
-  db.pragma('busy_timeout = 2000');
+  db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.pragma('foreign_keys = ON');
   return db;
 }
