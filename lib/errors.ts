@@ -122,3 +122,9 @@ export function toClassicReply(err: unknown): string {
 function oneLine(text: string): string {
   return text.replace(/[\r\n]+/g, ' ');
 }
+
+/** An error for one log line: its stack (or message) with the line breaks folded. */
+export function describeForLog(err: unknown): string {
+  const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  return text.replace(/\s*\n\s*/g, ' | ');
+}
