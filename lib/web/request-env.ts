@@ -7,6 +7,7 @@ import { badArgs } from '../errors';
 import type { AcceptedLogin, LoginGate, PasswordCheck } from './login-gate';
 import type { NormalizedTarget } from './normalize-url';
 import { userParty } from './permissions';
+import type { ServerAbout, StatusPageData } from './server-report';
 import type { AuthLevel, Session, SessionManager } from './sessions';
 import type { SiteNode } from './site-node-table';
 
@@ -22,6 +23,18 @@ export interface WebAuth {
    * authentication changes; undefined when no server claims her.
    */
   authToken(user: string, domain: string): Promise<string | undefined>;
+  /**
+   * Where the user lives and her roles, as her home server keeps them
+   * (`roles` namespace: `/<domain>/<course>_<role>` → `<role>_<end>_<start>`);
+   * undefined when no server claims her.
+   */
+  profile(user: string, domain: string): Promise<UserProfile | undefined>;
+}
+
+export interface UserProfile {
+  /** Her home server's lonid. */
+  readonly home: string;
+  readonly roles: Readonly<Record<string, string>>;
 }
 
 export type WebLog = (level: 'info' | 'warn' | 'error', msg: string) => void;
@@ -36,6 +49,10 @@ export interface ServerInfo {
   readonly startedAt: number;
   /** Logged-in sessions seen within the activity window. */
   activeSessions(): number;
+  /** Who this server is, and the domains of its network. */
+  about(): ServerAbout;
+  /** Everything the status page shows (that package is for admins only). */
+  status(): StatusPageData;
 }
 
 export interface RequestEnv {
