@@ -22,7 +22,7 @@
  * Logs name the normalised path only: query strings may carry secrets.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { describeForLog, LoncapadError } from '../errors';
+import { describeForLog, isUnreachable, LoncapadError } from '../errors';
 import { isAuthorized } from './authorize';
 import type { BodyCache } from './body-cache';
 import { sendListing } from './directory-listing';
@@ -206,7 +206,7 @@ export class RequestProcessor {
 
   #fail(err: unknown, res: ServerResponse, progress: Progress): void {
     const { log } = this.#parts.services;
-    const unavailable = err instanceof LoncapadError && UNAVAILABLE_CODES.has(err.code);
+    const unavailable = isUnreachable(err);
     if (unavailable) log('warn', `web ${progress.url}: unavailable: ${err.message}`);
     else log('error', `web ${progress.url}: ${describeForLog(err)}`);
     if (res.headersSent) {
@@ -225,8 +225,6 @@ export class RequestProcessor {
   }
 }
 
-/** Failures of another server, not of the page: 503, "try again later". */
-const UNAVAILABLE_CODES: ReadonlySet<string> = new Set(['LC_ERR_PEER_DOWN', 'LC_ERR_TIMEOUT']);
 /** What a 503 asks a client to wait, s: about the time a returning peer takes to be found. */
 const RETRY_AFTER_UNAVAILABLE_S = 30;
 /** Headers a page may have set that the error page keeps: a new session cookie, and HSTS. */

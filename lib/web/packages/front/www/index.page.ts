@@ -6,7 +6,7 @@
  * Login lands here unless it was sent from elsewhere.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LoncapadError } from '../../../../errors';
+import { isUnreachable } from '../../../../errors';
 import { escapeHtml } from '../../../html';
 import { sendPage } from '../../../page-layout';
 import type { RequestEnv, UserProfile } from '../../../request-env';
@@ -50,7 +50,7 @@ async function userPart(env: RequestEnv, userId: string): Promise<string> {
   try {
     profile = await env.auth.profile(user, domain);
   } catch (err) {
-    if (!(err instanceof LoncapadError && (err.code === 'LC_ERR_PEER_DOWN' || err.code === 'LC_ERR_TIMEOUT'))) throw err;
+    if (!isUnreachable(err)) throw err;
     return `${head}</dl>\n<p class="notice" id="home-unreachable">Your home server cannot be reached just now, so your roles
 cannot be shown. Your work is not lost; please try again in a minute.</p>\n${logout}`;
   }
