@@ -15,6 +15,7 @@
  * one made elsewhere is seen within `ttlMs`.
  */
 import { isUnreachable } from '../errors';
+import { splitUserId } from './permissions';
 import type { WebAuth, WebLog } from './request-env';
 import { cachedAsync, TtlCache } from './ttl-cache';
 
@@ -48,9 +49,9 @@ export class SessionTokens {
   }
 
   async #ask(userId: string): Promise<TokenAnswer> {
-    const colon = userId.indexOf(':');
+    const { user, domain } = splitUserId(userId);
     try {
-      return (await this.#lookup(userId.slice(0, colon), userId.slice(colon + 1))) ?? null;
+      return (await this.#lookup(user, domain)) ?? null;
     } catch (err) {
       if (isUnreachable(err)) return undefined;
       // Anything else is a bug or a refusal: end the session rather than trust it.

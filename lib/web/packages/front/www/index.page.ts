@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isUnreachable } from '../../../../errors';
 import { escapeHtml } from '../../../html';
 import { sendPage } from '../../../page-layout';
+import { splitUserId } from '../../../permissions';
 import type { RequestEnv, UserProfile } from '../../../request-env';
 import { roleEntries } from '../../../role-list';
 
@@ -42,8 +43,7 @@ function anonymousPart(): string {
 }
 
 async function userPart(env: RequestEnv, userId: string): Promise<string> {
-  const colon = userId.lastIndexOf(':');
-  const [user, domain] = [userId.slice(0, colon), userId.slice(colon + 1)];
+  const { user, domain } = splitUserId(userId);
   const head = `<h2>You</h2>\n<dl class="facts" id="you">\n<dt>User</dt><dd>${escapeHtml(user)}</dd>\n<dt>Institution (domain)</dt><dd>${escapeHtml(domain)}</dd>\n`;
   const logout = `<p><a href="/logout/">Log out</a></p>`;
   let profile: UserProfile | undefined;
