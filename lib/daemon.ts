@@ -35,11 +35,12 @@ import { ClassicSockets, InFlight, InputBudget, MuxSocketServer, type RouteFn } 
 import { announceTo, PeerLink, PeerListener, PeerTable, RefusalLog } from './peers';
 import { acquirePidLock } from './pid-lock';
 import { readSpares, Replication, replicationCommands, type Spares } from './replication';
+import { RecentErrors } from './recent-errors';
 import { Router } from './router';
-import { Outbox, runSpoolOp, Spool } from './spool';
+import { Outbox, runSpoolOp, Spool, SpoolSummary } from './spool';
 import { UserStore } from './store/user-store';
 import type { Transport } from './client/lonnet';
-import { networkAuth, runSiteOp, WebServer } from './web';
+import { networkAuth, runSiteOp, WebServer, type PeerLinkReport, type ServerAbout, type StatusReport } from './web';
 import type { StaticKeys } from './wire';
 
 const VERSION: string = (require('../../package.json') as { version: string }).version;
@@ -63,17 +64,8 @@ export interface DaemonStatus {
   readonly version: string;
   readonly uptimeMs: number;
   readonly spooled: number;
-  readonly peers: ReadonlyArray<{
-    readonly peer: string;
-    readonly state: string;
-    readonly since: string;
-    readonly rttMs: number | null;
-    /** Requests sent and not yet answered. */
-    readonly inFlight: number;
-    readonly queue: number;
-    readonly retries: number;
-    readonly lastError: string | null;
-  }>;
+  /** One entry per peer link, as the status page shows them too. */
+  readonly peers: readonly PeerLinkReport[];
 }
 
 export class Daemon {
@@ -106,6 +98,9 @@ export class Daemon {
     reply: (peer, command, opts) => this.#route(peer, command, { critical: false, timeoutMs: opts?.timeoutMs ?? 0 }),
     critical: (peer, command) => this.#route(peer, command, { critical: true, timeoutMs: 0 }),
   };
+  /** The latest warnings and errors of the log, and the spool per peer, for the status page. */
+  readonly #recentErrors: RecentErrors;
+  readonly #spoolSummary: SpoolSummary;
   #housekeeping: NodeJS.Timeout | undefined;
   #stopAnnouncing: (() => void) | undefined;
   #titleTimer: NodeJS.Timeout | undefined;
@@ -114,7 +109,9 @@ export class Daemon {
   /** Build and start a daemon from `loncapad start` arguments. */
   static async start(args: readonly string[]): Promise<Daemon> {
     const config = loadConfig(args);
-    const d = new Daemon(args, config, createLogger(config.logLevel));
+    const recent = new RecentErrors();
+    const log = createLogger(config.logLevel, undefined, (level, text, at) => recent.add(level, text, at));
+    const d = new Daemon(args, config, log, recent);
     try {
       await d.#listen();
     } catch (err) {
@@ -124,10 +121,11 @@ export class Daemon {
     return d;
   }
 
-  private constructor(args: readonly string[], config: Config, log: Logger) {
+  private constructor(args: readonly string[], config: Config, log: Logger, recentErrors: RecentErrors) {
     this.#args = args;
     this.#config = config;
     this.log = log;
+    this.#recentErrors = recentErrors;
     mkdirSync(config.spool, { recursive: true, mode: 0o750 });
     this.#releaseLock = acquirePidLock(config.spool);
     let spares: Spares;
@@ -166,6 +164,7 @@ export class Daemon {
       directoryListings: false,
     });
     this.#replication.setSpares(spares);
+    this.#spoolSummary = new SpoolSummary(this.spool);
     const table = new CommandTable().register(
       ...coreCommands,
       ...classicCommands,
@@ -252,6 +251,12 @@ export class Daemon {
           delayMs: config.loginDelayMs,
         },
         sessionCheckTtlMs: config.sessionCheckTtlMs,
+        extensionPrecedence: config.webExtensions,
+        directoryListings: config.webDirectoryListings,
+        tls: config.tlsCert && config.tlsKey ? { certFile: config.tlsCert, keyFile: config.tlsKey } : undefined,
+        httpRedirectPort: config.httpRedirectPort,
+        about: () => this.#about(),
+        statusReport: () => this.#statusReport(),
       });
       const pages = this.#replication.pages();
       this.#web.registerHandler('/res', pages.resource);
@@ -284,8 +289,14 @@ export class Daemon {
 
   // ---- signals ---------------------------------------------------------------
 
-  /** SIGHUP: re-read config and hosts table; links of unchanged peers stay up. */
+  /**
+   * SIGHUP: re-read config and hosts table; links of unchanged peers stay up.
+   * The web server reads its TLS files and runs its init modules again
+   * whatever becomes of the rest (a renewed certificate must not wait for a
+   * config file to be fixed).
+   */
   async reload(): Promise<boolean> {
+    await this.#web?.reload();
     let config: Config;
     let hosts: HostsTable;
     let spares: Spares;
@@ -405,6 +416,24 @@ export class Daemon {
         retries: s.retries,
         lastError: s.lastError ?? null,
       })),
+    };
+  }
+
+  /** Who this server is, for the web's front and login pages. */
+  #about(): ServerAbout {
+    const self = this.#self;
+    const domains = [...new Set(this.#hosts.all().map((h) => h.domain))].sort();
+    return { lonid: self.id, domain: self.domain, role: self.role, hostname: self.hostname, version: VERSION, domains };
+  }
+
+  /** The status page's data: this host, its links, its spool per peer, the latest problems logged. */
+  #statusReport(): StatusReport {
+    const s = this.status();
+    return {
+      host: { ...this.#about(), ip: s.ip, port: s.port, pid: s.pid, uptimeMs: s.uptimeMs },
+      peers: s.peers,
+      spool: this.#spoolSummary.byPeer(Date.now()),
+      recentErrors: this.#recentErrors.list(),
     };
   }
 

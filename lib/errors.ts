@@ -122,3 +122,18 @@ export function toClassicReply(err: unknown): string {
 function oneLine(text: string): string {
   return text.replace(/[\r\n]+/g, ' ');
 }
+
+/**
+ * Another server could not answer in time (LC_ERR_PEER_DOWN, LC_ERR_TIMEOUT):
+ * nothing is wrong with the request, and it may work in a while. Web pages
+ * say "try again later" for it, never "wrong password" or "server error".
+ */
+export function isUnreachable(err: unknown): err is LoncapadError {
+  return err instanceof LoncapadError && (err.code === 'LC_ERR_PEER_DOWN' || err.code === 'LC_ERR_TIMEOUT');
+}
+
+/** An error for one log line: its stack (or message) with the line breaks folded. */
+export function describeForLog(err: unknown): string {
+  const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  return text.replace(/\s*\n\s*/g, ' | ');
+}

@@ -25,7 +25,14 @@ export interface Logger {
   enabled(level: LogLevel): boolean;
 }
 
-export function createLogger(level: LogLevel, write: (text: string) => void = (t) => process.stderr.write(t)): Logger {
+/** Sees every line that is logged (after the level filter), already printable: `at` is its ISO time. */
+export type LogHook = (level: LogLevel, text: string, at: string) => void;
+
+export function createLogger(
+  level: LogLevel,
+  write: (text: string) => void = (t) => process.stderr.write(t),
+  hook?: LogHook,
+): Logger {
   const min = RANK[level];
   let lines: string[] = [];
   let scheduled: NodeJS.Immediate | undefined;
@@ -41,8 +48,11 @@ export function createLogger(level: LogLevel, write: (text: string) => void = (t
     RANK[lvl] < min
       ? () => {}
       : (msg: string) => {
-          lines.push(`${new Date().toISOString()} ${lvl} ${printable(msg)}\n`);
+          const at = new Date().toISOString();
+          const text = printable(msg);
+          lines.push(`${at} ${lvl} ${text}\n`);
           scheduled ??= setImmediate(flush);
+          hook?.(lvl, text, at);
         };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), flush, enabled: (lvl) => RANK[lvl] >= min };
 }

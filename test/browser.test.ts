@@ -55,7 +55,7 @@ t.test('log in, read a protected page, log out — in Chromium', { skip: existsS
   await page.goto(`${base}/notes/`);
   t.equal(new URL(page.url()).pathname, '/login/', 'sent to the login page');
   await page.fill('input[name=user]', 'amy');
-  await page.fill('input[name=domain]', 'd1');
+  await page.selectOption('select[name=domain]', 'd1');
   await page.fill('input[name=password]', 'correct horse');
   await Promise.all([page.waitForURL(`${base}/notes/`), page.click('button[type=submit]')]);
   t.equal(await page.textContent('#notes'), "Amy's notes", 'the protected page, after logging in at her home server');

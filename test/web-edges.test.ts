@@ -8,6 +8,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { Lonnet } from '../lib';
+import { errorPage } from '../lib/web/error-pages';
+import { renderPage } from '../lib/web/page-layout';
+import { ownPagePolicy } from '../lib/web/security-headers';
 import { runCli } from './helpers/cli';
 import { cookiesOf, http, type HttpReply } from './helpers/http';
 import { makeNetwork, webPort, type Daemon } from './helpers/network';
@@ -72,6 +75,9 @@ const FRAMING_HEADERS = {
   'x-content-type-options': 'nosniff',
 };
 
+/** loncapad's own pages and the error pages send a stricter policy, which forbids framing too. */
+const OWN_PAGE_HEADERS = { ...FRAMING_HEADERS, 'content-security-policy': ownPagePolicy() };
+
 function securityHeadersOf(r: HttpReply): Record<string, unknown> {
   return Object.fromEntries(Object.keys(FRAMING_HEADERS).map((name) => [name, r.headers[name]]));
 }
@@ -83,20 +89,22 @@ t.test('no response can be framed by another site or sniffed into another type',
     'packages/boom/www/index.page.js': "module.exports = () => { throw new Error('boom'); };\n",
   });
   await site(t, lib, 'mount', '/boom/', 'boom');
-  const cases: Array<[string, number, Parameters<typeof get>[1]?]> = [
-    ['/login/', 200],
-    ['/hello.html', 200],
-    ['/data.txt', 200],
-    ['/missing', 404],
-    ['/status/', 302],
-    ['/hello.html', 405, { method: 'PUT' }],
-    ['/%2e%2e%2f', 400],
-    ['/boom/', 500],
+  const cases: Array<[string, number, typeof FRAMING_HEADERS, Parameters<typeof get>[1]?]> = [
+    ['/login/', 200, OWN_PAGE_HEADERS],
+    ['/', 200, OWN_PAGE_HEADERS],
+    ['/hello.html', 200, FRAMING_HEADERS],
+    ['/data.txt', 200, FRAMING_HEADERS],
+    ['/login/loncapad.css', 200, FRAMING_HEADERS],
+    ['/missing', 404, OWN_PAGE_HEADERS],
+    ['/status/', 302, FRAMING_HEADERS],
+    ['/hello.html', 405, OWN_PAGE_HEADERS, { method: 'PUT' }],
+    ['/%2e%2e%2f', 400, OWN_PAGE_HEADERS],
+    ['/boom/', 500, OWN_PAGE_HEADERS],
   ];
-  for (const [path, status, opts] of cases) {
+  for (const [path, status, headers, opts] of cases) {
     const r = await get(path, opts);
     t.equal(r.status, status, `${opts?.method ?? 'GET'} ${path}`);
-    t.same(securityHeadersOf(r), FRAMING_HEADERS, `${opts?.method ?? 'GET'} ${path}: every header`);
+    t.same(securityHeadersOf(r), headers, `${opts?.method ?? 'GET'} ${path}: every header`);
   }
   const login = await get('/login/');
   t.match(login.headers['content-type'], 'text/html', 'the login page is HTML and carries them');
@@ -131,14 +139,14 @@ t.test('the status page shows its counters to admins of / only', async (t) => {
     t.equal((await get('/status/', { headers: { 'X-Requested-With': 'XMLHttpRequest' } })).status, 403);
     const user = await get('/status/', { cookie: bob });
     t.equal(user.status, 403);
-    t.equal(user.body, '403 Forbidden\n', 'no counters, no sessions');
+    t.equal(user.body, renderPage(errorPage(403)), 'no counters, no sessions');
   });
 
   t.test('an admin of /', async (t) => {
     await site(t, lib, 'grant', '/', 'alice:d1', 'admin');
     const status = await get('/status/', { cookie: alice });
     t.equal(status.status, 200);
-    t.match(status.body, /^loncapad web: ok\nrequests: \d+\nactive sessions: 2\nuptime: \d+ s\n$/);
+    t.match(status.body, /<dt>Web sessions<\/dt><dd><span id="sessions">2<\/span> active<\/dd>/);
     t.equal((await get('/status/', { cookie: bob })).status, 403, 'still not bob');
   });
 });

@@ -5,6 +5,8 @@
 import t from 'tap';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { errorPage } from '../lib/web/error-pages';
+import { renderPage } from '../lib/web/page-layout';
 import { startWeb, type Reply, type WebHarness } from './fixtures/web/harness';
 import { demoSite, type EchoedEnv } from './fixtures/web/site';
 
@@ -163,7 +165,7 @@ t.test('malformed and oversized URLs', async (t) => {
   for (const path of ['/a%00b', '/a%0d%0ab', '/%ZZ', '/a%2Fb/c', '/hello%C3']) {
     const r = await h.get(path);
     t.equal(r.status, 400, path);
-    t.equal(r.body, '400 Bad Request\n');
+    t.equal(r.body, renderPage(errorPage(400)));
   }
   t.equal((await h.get('/' + 'x'.repeat(2000))).status, 414);
   t.equal((await h.get('/' + 'x'.repeat(1999))).status, 404);
@@ -174,7 +176,7 @@ t.test('dotfiles, backups and page sources are never served', async (t) => {
   for (const path of ['/.env', '/%2eenv', '/docs/.hidden', '/notes.txt~', '/notes.bak', '/demo/src.page.ts', '/env-link.txt']) {
     const r = await h.get(path);
     t.equal(r.status, 404, path);
-    t.equal(r.body, '404 Not Found\n');
+    t.equal(r.body, renderPage(errorPage(404)));
   }
   t.equal((await h.request('/.env', { method: 'DELETE' })).status, 404, 'a dot segment is refused before the method');
 });
@@ -274,7 +276,7 @@ t.test('a page that throws gives a 500 without details, and is logged', async (t
   const h = await demo(t);
   const r = await h.get('/demo/boom?password=hunter2');
   t.equal(r.status, 500);
-  t.equal(r.body, '500 Internal Server Error\n');
+  t.equal(r.body, renderPage(errorPage(500)), 'the page for everyone, without the stack');
   const logged = h.logs.filter((l) => l.startsWith('error '));
   t.equal(logged.length, 1);
   t.match(logged[0], /^error web \/demo\/boom: Error: page exploded \| at /);

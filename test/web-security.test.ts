@@ -3,6 +3,8 @@
  * requests to a running WebServer.
  */
 import t from 'tap';
+import { errorPage } from '../lib/web/error-pages';
+import { renderPage } from '../lib/web/page-layout';
 import { sendStatus } from '../lib/web/responses';
 import { sessionCookie, startWeb, type WebHarness } from './fixtures/web/harness';
 import { demoSite, type EchoedEnv } from './fixtures/web/site';
@@ -39,7 +41,7 @@ t.test('a protected package: login redirect, 403, or the page', async (t) => {
   t.equal(missing.headers.location, '/login/?return_url=%2Fprivate%2Fno%2Fsuch%2Ffile%3Fx%3D1');
   const xhr = await h.get('/private/', XHR);
   t.equal(xhr.status, 403, 'scripts get 403, not a login page');
-  t.equal(xhr.body, '403 Forbidden\n');
+  t.equal(xhr.body, renderPage(errorPage(403)));
 
   const carol = await h.login('carol', 'dom2', 'carol-pw');
   t.equal((await h.get('/private/', { Cookie: carol })).status, 403, 'logged in without a grant');
@@ -77,10 +79,10 @@ t.test('a failing page shows its stack to admins only', async (t) => {
   const h = await site(t);
   const alice = await h.login('alice', 'dom1', 'alice-pw');
   const bob = await h.login('bob', 'dom1', 'bob-pw');
-  t.equal((await h.get('/demo/boom', { Cookie: alice })).body, '500 Internal Server Error\n');
+  t.equal((await h.get('/demo/boom', { Cookie: alice })).body, renderPage(errorPage(500)));
   const forAdmin = await h.get('/demo/boom', { Cookie: bob });
   t.equal(forAdmin.status, 500);
-  t.match(forAdmin.body, /^500 Internal Server Error\n\nError: page exploded\n {4}at /);
+  t.match(forAdmin.body, /<h1>Something went wrong on this server<\/h1>[^]*<pre class="detail">Error: page exploded\n {4}at /);
   t.equal(h.logs.filter((l) => l.startsWith('error web /demo/boom: Error: page exploded')).length, 2);
 });
 
@@ -89,7 +91,7 @@ t.test('login: form, refusal, success with return_url, rotation', async (t) => {
   const form = await h.get('/login/?return_url=%2Fprivate%2F%3Fa%3D1');
   t.equal(form.status, 200);
   t.match(form.body, '<input type="hidden" name="return_url" value="/private/?a=1">');
-  t.match(form.body, '<form method="post" action="/login/">');
+  t.match(form.body, '<form class="login" method="post" action="/login/">');
   const hostile = await h.get('/login/?return_url=%22%3E%3Cscript%3E');
   t.match(hostile.body, 'name="return_url" value="/"', 'not a same-site path: replaced, never echoed');
 
@@ -149,6 +151,7 @@ t.test('an unreachable home server is a 503, not a wrong password', async (t) =>
     auth: {
       authenticate: async () => Promise.reject(new LoncapadError('LC_ERR_PEER_DOWN', 'home server down')),
       authToken: async () => Promise.reject(new LoncapadError('LC_ERR_PEER_DOWN', 'home server down')),
+      profile: async () => Promise.reject(new LoncapadError('LC_ERR_PEER_DOWN', 'home server down')),
     },
   });
   const r = await postLogin(h, { user: 'alice', domain: 'dom1', password: 'alice-pw' });
@@ -217,15 +220,18 @@ t.test('the status page, for admins of / only, and activeSessions()', async (t) 
   h.server.siteMap.grant('/', 'bob:dom1', 'admin');
   const status = await h.get('/status/', { Cookie: bob });
   t.equal(status.status, 200);
-  t.match(status.body, /^loncapad web: ok\nrequests: 5\nactive sessions: 2\nuptime: \d+ s\n$/);
+  t.match(status.body, 'port ' + h.server.port + ', plain HTTP, 5 requests');
+  t.match(status.body, '<span id="sessions">2</span> active');
   t.equal(h.server.activeSessions(), 2);
 });
 
-t.test('sendStatus answers plain text that cannot be cached', async (t) => {
+t.test('sendStatus answers an error page that cannot be cached', async (t) => {
   const h = await site(t);
   h.server.registerHandler('/teapot', (_req, res) => sendStatus(res, 418));
   const r = await h.get('/teapot');
   t.equal(r.status, 418);
-  t.equal(r.body, "418 I'm a Teapot\n");
+  t.equal(r.body, renderPage(errorPage(418)));
+  t.match(r.body, '<p class="status">418 I&#39;m a Teapot</p>');
+  t.equal(r.headers['content-type'], 'text/html; charset=utf-8');
   t.equal(r.headers['cache-control'], 'no-store');
 });

@@ -19,6 +19,14 @@ export interface Config {
   readonly role: HostRole;
   readonly httpPort: number;
   readonly site: string;
+  /** PEM files of the web server's certificate and key; both or neither (then plain HTTP). */
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
+  /** Plain-HTTP port that redirects to HTTPS; 0: none. */
+  readonly httpRedirectPort: number;
+  /** Abstract-URL extensions in precedence order (`vuh` is added last by the web server). */
+  readonly webExtensions: readonly string[];
+  readonly webDirectoryListings: boolean;
   readonly idleTimeoutMs: number;
   readonly pingIntervalMs: number;
   readonly pingTimeoutMs: number;
@@ -114,6 +122,9 @@ export function checkConfig(argv: Record<string, unknown>): Config {
     role: str(argv, 'role') as HostRole,
     httpPort: num(argv, 'http-port', 0),
     site: optionalPath(argv, 'site') ?? resolve(spool, 'site'),
+    ...webTransport(argv),
+    webExtensions: webExtensions(argv),
+    webDirectoryListings: argv['web-directory-listings'] === true,
     idleTimeoutMs: ms(argv, 'idle-timeout-ms'),
     pingIntervalMs: ms(argv, 'ping-interval-ms'),
     pingTimeoutMs: ms(argv, 'ping-timeout-ms'),
@@ -149,4 +160,36 @@ export function checkConfig(argv: Record<string, unknown>): Config {
     logLevel: str(argv, 'log-level') as LogLevel,
     logRepeatMs: num(argv, 'log-repeat-ms', 1),
   };
+}
+
+/** TLS files (both or neither) and the redirect port, which only makes sense with TLS. */
+function webTransport(argv: Record<string, unknown>): Pick<Config, 'tlsCert' | 'tlsKey' | 'httpRedirectPort'> {
+  const tlsCert = optionalPath(argv, 'tls-cert');
+  const tlsKey = optionalPath(argv, 'tls-key');
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw new LoncapadError('LC_ERR_CONFIG', '--tls-cert and --tls-key go together: give both, or neither for plain HTTP');
+  }
+  const httpRedirectPort = num(argv, 'http-redirect-port', 0, 65_535);
+  if (httpRedirectPort > 0 && tlsCert === undefined) {
+    throw new LoncapadError('LC_ERR_CONFIG', '--http-redirect-port redirects to HTTPS: it needs --tls-cert and --tls-key');
+  }
+  if (httpRedirectPort > 0 && httpRedirectPort === argv['http-port']) {
+    throw new LoncapadError('LC_ERR_CONFIG', '--http-redirect-port must differ from --http-port');
+  }
+  return { tlsCert, tlsKey, httpRedirectPort };
+}
+
+/** Loncapad's own pages (login, status, the front page) are page modules, so `page.js` must stay in the list. */
+const OWN_PAGES_EXTENSION = 'page.js';
+/**
+ * `--web-extensions page.js,html gif`: commas or separate words, in order.
+ * The web server checks each extension's spelling.
+ */
+function webExtensions(argv: Record<string, unknown>): string[] {
+  const raw = argv['web-extensions'];
+  const words = (Array.isArray(raw) ? raw : [raw]).flatMap((w) => String(w).split(',')).map((w) => w.trim()).filter((w) => w !== '');
+  if (!words.includes(OWN_PAGES_EXTENSION)) {
+    throw new LoncapadError('LC_ERR_CONFIG', `--web-extensions must include ${OWN_PAGES_EXTENSION}: loncapad's own pages (login, status) are page modules`);
+  }
+  return words;
 }

@@ -11,7 +11,10 @@ export {
 export type { SiteMap, MountOptions, SiteNodeListing } from './site-map';
 export type { SiteNode } from './site-node-table';
 export type { Privilege } from './permissions';
-export type { RequestEnv, PageHandler, WebAuth, WebLog, ServerInfo, HttpMethod } from './request-env';
+export type { RequestEnv, PageHandler, WebAuth, WebLog, ServerInfo, HttpMethod, UserProfile } from './request-env';
+export type { ServerAbout, StatusReport, StatusPageData, PeerLinkReport, SpoolReport, ProblemReport } from './server-report';
+export type { PackageInit, PackageInitApi } from './init-modules';
+export { renderPage, sendPage, type PageContent } from './page-layout';
 export type { AuthLevel } from './sessions';
 export type { Filter, FilterResult, FilterStage } from './filters';
 export type { HandlerOptions } from './handlers';

@@ -13,7 +13,7 @@
  * them too): both answer `refused`, and neither reply nor timing tells
  * them apart.
  */
-import { LoncapadError, type ErrorCode } from '../errors';
+import { isUnreachable } from '../errors';
 import type { LoginFailureLog } from './login-failure-log';
 import type { LoginThrottle, ThrottleScope } from './login-throttle';
 import { userParty } from './permissions';
@@ -33,9 +33,6 @@ export interface AcceptedLogin {
   /** Her auth token at the home server when the password was checked. */
   readonly authToken: string;
 }
-
-/** Failures of the home server that mean "try again later", not "wrong password". */
-const UNREACHABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['LC_ERR_PEER_DOWN', 'LC_ERR_TIMEOUT']);
 
 const REFUSED = Object.freeze({ kind: 'refused' as const });
 
@@ -75,7 +72,7 @@ export class LoginGate {
     } catch (err) {
       this.#throttle.finish(ticket, 'unknown', Date.now());
       // The user's home server could not answer: say so rather than "wrong password".
-      if (!(err instanceof LoncapadError) || !UNREACHABLE.has(err.code)) throw err;
+      if (!isUnreachable(err)) throw err;
       this.#log('warn', `web login ${account}: home server unavailable (${err.code})`);
       return { kind: 'unavailable' };
     }

@@ -1,13 +1,15 @@
 /**
  * Login for the web processor: find the user's home server over the
  * network (every library server of her domain, in parallel) and ask it
- * `auth`, or `authtoken` for the token her sessions carry. An unreachable
+ * `auth`, `authtoken` for the token her sessions carry, or `dump` of her
+ * roles for the page she lands on. An unreachable
  * home is "try again later" (LC_ERR_PEER_DOWN), not "wrong password".
  */
 import type { HostsTable } from '../config';
+import { ROLES_NAMESPACE } from '../commands/user-data';
 import { homeServer, Lonnet, LonnetError, NO_HOST, type Transport } from '../client/lonnet';
 import { LoncapadError } from '../errors';
-import type { WebAuth } from './request-env';
+import type { UserProfile, WebAuth } from './request-env';
 import { AUTH_TOKEN_RE } from './session-cookie';
 
 /**
@@ -45,5 +47,10 @@ export function networkAuth(transport: Transport, hosts: () => HostsTable): WebA
           throw err;
         }
       }),
+    profile: (user, domain) =>
+      atHome<UserProfile | undefined>(user, domain, undefined, async (home) => ({
+        home,
+        roles: await lonnet.dump(home, domain, user, ROLES_NAMESPACE),
+      })),
   };
 }

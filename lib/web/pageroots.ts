@@ -8,7 +8,11 @@
  *   3. the global pageroot             SITE/www                  + full URL
  * So a package's own files win over stray files under the global pageroot,
  * and a site can override or add single files of a package loncapad ships.
- * The root node without a package searches the global pageroot only.
+ *
+ * The root node without a package searches the global pageroot, then
+ * loncapad's shipped front pages (`<packagesDir>/front/www`): a fresh site
+ * has a front page, and a site's own `www/index.html` replaces it (the
+ * global pageroot comes first here, as it does in OpenACS code).
  */
 import { sep } from 'node:path';
 import type { FileFacts, FsCache } from './fs-cache';
@@ -28,10 +32,16 @@ export interface SearchRoot {
   readonly base: string;
 }
 
+/** The shipped package whose pages serve the root node when nothing is mounted there. */
+export const FRONT_PACKAGE = 'front';
+
 export function searchRoots(dirs: PagerootDirs, node: SiteNode): SearchRoot[] {
   const globalDir = dirs.siteDir + sep + 'www';
   const globalRoot = { dir: globalDir, base: globalDir + node.url.slice(0, -1) };
-  if (node.packageKey === '') return [globalRoot];
+  if (node.packageKey === '') {
+    const front = [dirs.packagesDir, FRONT_PACKAGE, 'www'].join(sep);
+    return [globalRoot, { dir: front, base: front }];
+  }
   const sitePackage = [dirs.siteDir, 'packages', node.packageKey, 'www'].join(sep);
   const shippedPackage = [dirs.packagesDir, node.packageKey, 'www'].join(sep);
   return [

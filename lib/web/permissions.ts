@@ -24,10 +24,16 @@ export function userParty(user: string, domain: string): string | undefined {
   return NAME_RE.test(user) && NAME_RE.test(domain) ? `${user}:${domain}` : undefined;
 }
 
+/** `<user>:<domain>` → its two names (the inverse of `userParty`; names carry no ':'). */
+export function splitUserId(userId: string): { readonly user: string; readonly domain: string } {
+  const colon = userId.indexOf(':');
+  return { user: userId.slice(0, colon), domain: userId.slice(colon + 1) };
+}
+
 export function isParty(party: string): boolean {
   if (party === PUBLIC_PARTY || party === REGISTERED_PARTY) return true;
-  const colon = party.indexOf(':');
-  return colon > 0 && userParty(party.slice(0, colon), party.slice(colon + 1)) !== undefined;
+  const { user, domain } = splitUserId(party);
+  return party.includes(':') && userParty(user, domain) !== undefined;
 }
 
 export function isPrivilege(value: string): value is Privilege {

@@ -14,14 +14,15 @@
  *   6. concrete file search over the pageroots                file-search.ts
  *      (a directory without '/' → 302), then a listing if on
  *   7. `.vuh` search over the URL's prefixes                  vuh-search.ts
- *   8. 404; a handler that throws → 500 (stack for admins only, always logged)
+ *   8. 404; a handler that throws → 500 (stack for admins only, always logged),
+ *      or 503 when what failed was another server (LC_ERR_PEER_DOWN, LC_ERR_TIMEOUT)
  *   then trace filters, once the response is done.
  * Every response carries the security headers (security-headers.ts says where they are set).
  *
  * Logs name the normalised path only: query strings may carry secrets.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LoncapadError } from '../errors';
+import { describeForLog, isUnreachable, LoncapadError } from '../errors';
 import { isAuthorized } from './authorize';
 import type { BodyCache } from './body-cache';
 import { sendListing } from './directory-listing';
@@ -196,7 +197,7 @@ export class RequestProcessor {
             await filter(req, res, env);
           } catch (err) {
             // The response is gone: a trace filter's failure can only be logged.
-            this.#parts.services.log('error', `web trace filter on ${env.url}: ${describe(err)}`);
+            this.#parts.services.log('error', `web trace filter on ${env.url}: ${describeForLog(err)}`);
           }
         }
       })();
@@ -205,28 +206,30 @@ export class RequestProcessor {
 
   #fail(err: unknown, res: ServerResponse, progress: Progress): void {
     const { log } = this.#parts.services;
-    log('error', `web ${progress.url}: ${describe(err)}`);
+    const unavailable = isUnreachable(err);
+    if (unavailable) log('warn', `web ${progress.url}: unavailable: ${err.message}`);
+    else log('error', `web ${progress.url}: ${describeForLog(err)}`);
     if (res.headersSent) {
       // Part of a response is out; the only honest signal left is to cut the connection.
       res.destroy();
       return;
     }
-    for (const name of res.getHeaderNames()) if (name !== 'set-cookie') res.removeHeader(name);
+    for (const name of res.getHeaderNames()) if (!KEPT_ON_FAILURE.has(name)) res.removeHeader(name);
+    if (unavailable) return sendStatus(res, 503, { 'Retry-After': String(RETRY_AFTER_UNAVAILABLE_S) });
     const { env, node } = progress;
     const isAdmin =
       env !== undefined && node !== undefined && env.userId !== null &&
       this.#parts.siteMap.isAllowed(node, partiesOf(env.userId), 'admin');
     const stack = err instanceof Error ? (err.stack ?? String(err)) : String(err);
-    sendStatus(res, 500, {}, isAdmin ? `500 Internal Server Error\n\n${stack}\n` : undefined);
+    sendStatus(res, 500, {}, isAdmin ? stack : undefined);
   }
 }
 
+/** What a 503 asks a client to wait, s: about the time a returning peer takes to be found. */
+const RETRY_AFTER_UNAVAILABLE_S = 30;
+/** Headers a page may have set that the error page keeps: a new session cookie, and HSTS. */
+const KEPT_ON_FAILURE: ReadonlySet<string> = new Set(['set-cookie', 'strict-transport-security']);
+
 function isAllowedMethod(method: string | undefined): method is HttpMethod {
   return method === 'GET' || method === 'HEAD' || method === 'POST';
-}
-
-/** One log line: the stack with its line breaks folded. */
-function describe(err: unknown): string {
-  const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
-  return text.replace(/\s*\n\s*/g, ' | ');
 }

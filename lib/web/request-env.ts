@@ -8,6 +8,7 @@ import type { AcceptedLogin, LoginGate, PasswordCheck } from './login-gate';
 import type { LoginOffload } from './login-offload';
 import type { NormalizedTarget } from './normalize-url';
 import { userParty } from './permissions';
+import type { ServerAbout, StatusPageData } from './server-report';
 import type { AuthLevel, Session, SessionManager } from './sessions';
 import type { SiteNode } from './site-node-table';
 
@@ -25,6 +26,18 @@ export interface WebAuth {
   authToken(user: string, domain: string): Promise<string | undefined>;
   /** Load balancing at login (login-offload.ts); without it every login happens here. */
   readonly offload?: LoginOffload;
+  /**
+   * Where the user lives and her roles, as her home server keeps them
+   * (`roles` namespace: `/<domain>/<course>_<role>` → `<role>_<end>_<start>`);
+   * undefined when no server claims her.
+   */
+  profile(user: string, domain: string): Promise<UserProfile | undefined>;
+}
+
+export interface UserProfile {
+  /** Her home server's lonid. */
+  readonly home: string;
+  readonly roles: Readonly<Record<string, string>>;
 }
 
 export type WebLog = (level: 'info' | 'warn' | 'error', msg: string) => void;
@@ -39,6 +52,10 @@ export interface ServerInfo {
   readonly startedAt: number;
   /** Logged-in sessions seen within the activity window. */
   activeSessions(): number;
+  /** Who this server is, and the domains of its network. */
+  about(): ServerAbout;
+  /** Everything the status page shows (that package is for admins only). */
+  status(): StatusPageData;
 }
 
 export interface RequestEnv {

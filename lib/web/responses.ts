@@ -1,14 +1,26 @@
 /**
- * The processor's own short answers: status pages and redirects. Bodies are
- * plain text and never echo the URL or query (no reflection, no secrets).
+ * The processor's own short answers: error pages and redirects. Bodies never
+ * echo the URL or query (no reflection, no secrets).
  */
 import { STATUS_CODES, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { errorPage } from './error-pages';
+import { sendPage } from './page-layout';
 import { FRAME_OPTIONS, FRAME_POLICY, NOSNIFF, REFERRER_POLICY } from './security-headers';
 
-export function sendStatus(res: ServerResponse, status: number, headers: OutgoingHttpHeaders = {}, body?: string): void {
-  const text = body ?? `${status} ${STATUS_CODES[status] ?? ''}\n`;
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined) res.setHeader(name, value);
+/** An error page for `status` (error-pages.ts); `detail` is shown preformatted (a 500's stack, for admins). */
+export function sendStatus(res: ServerResponse, status: number, headers: OutgoingHttpHeaders = {}, detail?: string): void {
+  sendPage(res, status, errorPage(status, detail), { ...headers, 'Cache-Control': 'no-store' });
+}
+
+/** 302 to an already-encoded same-site location. */
+export function sendRedirect(res: ServerResponse, location: string): void {
+  sendPlain(res, 302, `302 ${STATUS_CODES[302]}\n`, { Location: location });
+}
+
+/** A short plain-text answer (redirects), never cached, with every security header. */
+export function sendPlain(res: ServerResponse, status: number, text: string, headers: OutgoingHttpHeaders): void {
   res.writeHead(status, {
+    ...headers,
     'Content-Type': 'text/plain; charset=utf-8',
     'Content-Length': Buffer.byteLength(text),
     'Cache-Control': 'no-store',
@@ -18,9 +30,4 @@ export function sendStatus(res: ServerResponse, status: number, headers: Outgoin
     'X-Content-Type-Options': NOSNIFF,
   });
   res.end(text);
-}
-
-/** 302 to an already-encoded same-site location. */
-export function sendRedirect(res: ServerResponse, location: string): void {
-  sendStatus(res, 302, { Location: location });
 }

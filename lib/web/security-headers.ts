@@ -12,6 +12,14 @@
  *
  * The policy names only frame-ancestors: restricting scripts or styles would
  * break the pages sites write themselves, which is theirs to decide.
+ * loncapad's own pages (front page, login, status) and the error pages do
+ * decide, and send the stricter `ownPagePolicy`: nothing but our stylesheet,
+ * our forms, and the one script a page marks with its nonce.
+ *
+ * With TLS on, every response also carries Strict-Transport-Security
+ * (`TRANSPORT_SECURITY`), set by the listener before the processor runs
+ * (web-server.ts): once a browser has seen it, it never again sends a
+ * password to this host in clear, even if a link says http://.
  *
  * Where they are set: static files (static-file.ts) and the processor's own
  * answers (responses.ts) write them in their one header literal; every other
@@ -26,10 +34,27 @@ export const FRAME_POLICY = "frame-ancestors 'none'";
 export const FRAME_OPTIONS = 'DENY';
 export const REFERRER_POLICY = 'same-origin';
 export const NOSNIFF = 'nosniff';
+/** 180 days; not includeSubDomains: other hosts of the domain are not ours to decide. */
+export const TRANSPORT_SECURITY = 'max-age=15552000';
+
+const OWN_PAGE_POLICY = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/**
+ * The Content-Security-Policy of loncapad's own pages. `scriptNonce`: the
+ * one inline script of this response may run, and fetch from this site.
+ */
+export function ownPagePolicy(scriptNonce?: string): string {
+  return scriptNonce === undefined ? OWN_PAGE_POLICY : `${OWN_PAGE_POLICY}; script-src 'nonce-${scriptNonce}'; connect-src 'self'`;
+}
 
 export function setSecurityHeaders(res: ServerResponse): void {
   res.setHeader('Content-Security-Policy', FRAME_POLICY);
   res.setHeader('X-Frame-Options', FRAME_OPTIONS);
   res.setHeader('Referrer-Policy', REFERRER_POLICY);
   res.setHeader('X-Content-Type-Options', NOSNIFF);
+}
+
+/** HSTS, for every response of an HTTPS listener. */
+export function setTransportSecurity(res: ServerResponse): void {
+  res.setHeader('Strict-Transport-Security', TRANSPORT_SECURITY);
 }

@@ -14,7 +14,8 @@
  * question. A change that passes through this server is `forget`-ed at once;
  * one made elsewhere is seen within `ttlMs`.
  */
-import { LoncapadError } from '../errors';
+import { isUnreachable } from '../errors';
+import { splitUserId } from './permissions';
 import type { WebAuth, WebLog } from './request-env';
 import { cachedAsync, TtlCache } from './ttl-cache';
 
@@ -48,11 +49,11 @@ export class SessionTokens {
   }
 
   async #ask(userId: string): Promise<TokenAnswer> {
-    const colon = userId.indexOf(':');
+    const { user, domain } = splitUserId(userId);
     try {
-      return (await this.#lookup(userId.slice(0, colon), userId.slice(colon + 1))) ?? null;
+      return (await this.#lookup(user, domain)) ?? null;
     } catch (err) {
-      if (err instanceof LoncapadError && (err.code === 'LC_ERR_PEER_DOWN' || err.code === 'LC_ERR_TIMEOUT')) return undefined;
+      if (isUnreachable(err)) return undefined;
       // Anything else is a bug or a refusal: end the session rather than trust it.
       this.#log('error', `web session check of ${userId}: ${err instanceof Error ? err.message : String(err)}`);
       return null;

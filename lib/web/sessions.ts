@@ -52,12 +52,16 @@ export class SessionManager {
   readonly #secret: Buffer;
   readonly #active: ActiveSessions;
   readonly #tokens: SessionTokens;
+  /** What follows Max-Age: `HttpOnly; SameSite=Lax`, plus `Secure` when the server speaks HTTPS. */
+  readonly #attributes: string;
 
-  constructor(store: SessionStore, secret: Buffer, active: ActiveSessions, tokens: SessionTokens) {
+  /** `secure`: the server speaks HTTPS, so the cookie must never travel over plain HTTP. */
+  constructor(store: SessionStore, secret: Buffer, active: ActiveSessions, tokens: SessionTokens, { secure = false } = {}) {
     this.#store = store;
     this.#secret = secret;
     this.#active = active;
     this.#tokens = tokens;
+    this.#attributes = secure ? `${COOKIE_ATTRIBUTES}; Secure` : COOKIE_ATTRIBUTES;
   }
 
   async read(cookieHeader: string | undefined, nowMs: number): Promise<SessionOutcome> {
@@ -65,7 +69,7 @@ export class SessionManager {
     if (values.length === 0) return { session: ANONYMOUS };
     const nowS = Math.floor(nowMs / 1000);
     const claims = values.map((v) => this.#verify(v, nowS)).find((c) => c !== undefined);
-    if (claims === undefined) return { session: ANONYMOUS, setCookie: clearingCookie() };
+    if (claims === undefined) return { session: ANONYMOUS, setCookie: this.#clearingCookie() };
     const session: Session = { sessionId: claims.sessionId, userId: claims.userId, authLevel: 'ok' };
     if (!(await this.#tokens.isCurrent(claims.userId, claims.authToken))) return this.logout(session, nowMs);
     this.#active.touch(claims.sessionId, nowMs);
@@ -93,7 +97,7 @@ export class SessionManager {
 
   logout(current: Session, nowMs: number): Required<SessionOutcome> {
     this.#end(current, nowMs);
-    return { session: ANONYMOUS, setCookie: clearingCookie() };
+    return { session: ANONYMOUS, setCookie: this.#clearingCookie() };
   }
 
   #end(current: Session, nowMs: number): void {
@@ -112,16 +116,18 @@ export class SessionManager {
 
   #cookie(claims: SessionClaims): string {
     const maxAge = claims.expiresAt - claims.issuedAt;
-    return `${SESSION_COOKIE}=${signSession(this.#secret, claims)}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Lax`;
+    return `${SESSION_COOKIE}=${signSession(this.#secret, claims)}; Path=/; Max-Age=${maxAge}; ${this.#attributes}`;
+  }
+
+  #clearingCookie(): string {
+    return `${SESSION_COOKIE}=; Path=/; Max-Age=0; ${this.#attributes}`;
   }
 }
 
+const COOKIE_ATTRIBUTES = 'HttpOnly; SameSite=Lax';
+
 function expiry(loginAtS: number, nowS: number): number {
   return Math.min(nowS + SESSION_IDLE_TIMEOUT_S, loginAtS + LOGIN_MAX_AGE_S);
-}
-
-function clearingCookie(): string {
-  return `${SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax`;
 }
 
 /** Every value of cookie `name` in a Cookie header (browsers may send duplicates from other paths). */

@@ -12,7 +12,7 @@
  * dropped at once rather than served stale.
  */
 import { badArgs, LoncapadError } from '../errors';
-import type { Db } from '../store/sqlite';
+import { transactionRunner, type Db, type TransactionRunner } from '../store/sqlite';
 import { normalizePath } from './normalize-url';
 import { prepareWebTables } from './schema';
 import { GrantTable, isAllowed, isParty, isPrivilege, type Privilege } from './permissions';
@@ -51,6 +51,8 @@ export class SiteMap {
   readonly #clearRootPackage;
   readonly #insertGrant;
   readonly #deleteGrant;
+  readonly #setUrl;
+  readonly #transaction: TransactionRunner;
   readonly #editListeners: Array<() => void> = [];
   #generation = 0;
 
@@ -72,6 +74,8 @@ export class SiteMap {
     this.#deleteGrant = db.prepare<[number, string, string]>(
       'DELETE FROM site_grants WHERE node_id = ? AND party = ? AND privilege = ?',
     );
+    this.#setUrl = db.prepare<[string, number], NodeRow>('UPDATE site_nodes SET url = ? WHERE node_id = ? RETURNING *');
+    this.#transaction = transactionRunner(db);
     for (const row of db.prepare<[], NodeRow>('SELECT * FROM site_nodes').iterate()) this.#nodes.set(nodeFromRow(row));
     const grantRows = db.prepare<[], { node_id: number; party: string; privilege: Privilege }>(
       'SELECT node_id, party, privilege FROM site_grants',
@@ -129,6 +133,36 @@ export class SiteMap {
     this.#grants.dropNode(node.nodeId);
     this.#edited();
     return true;
+  }
+
+  /**
+   * Move the node at `fromUrl`, and every node below it, to `toUrl`: their
+   * ids, packages and grants stay, only the URLs change (OpenACS renames one
+   * node and its children follow, because a node's URL is its ancestors'
+   * names). One transaction; then the memory copy, and one edit. Returns the
+   * nodes moved, with their new URLs.
+   */
+  move(fromUrl: string, toUrl: string): SiteNode[] {
+    const from = toNodeUrl(fromUrl);
+    const to = toNodeUrl(toUrl);
+    if (from === ROOT_URL || to === ROOT_URL) throw badArgs('the root node / cannot be moved, nor anything moved onto it');
+    if (this.#nodes.get(from) === undefined) throw badArgs(`no node mounted at ${from}`);
+    if (to.startsWith(from)) throw badArgs(`cannot move ${from} into itself (${to})`);
+    const moving = [...this.#nodes.values()].filter((n) => n.url.startsWith(from));
+    for (const node of moving) {
+      const target = to + node.url.slice(from.length);
+      if (this.#nodes.get(target) !== undefined && !target.startsWith(from)) throw badArgs(`a node is already mounted at ${target}`);
+    }
+    const moved = this.#transaction(() => {
+      // Two passes, because a moved node may take the URL another one is leaving
+      // (/a/b/ → /a/ with a child /a/b/b/) and url is UNIQUE row by row.
+      for (const node of moving) this.#setUrl.get(`moving:${node.nodeId}`, node.nodeId);
+      return moving.map((node) => nodeFromRow(this.#setUrl.get(to + node.url.slice(from.length), node.nodeId)!));
+    });
+    for (const node of moving) this.#nodes.delete(node.url);
+    for (const node of moved) this.#nodes.set(node);
+    this.#edited();
+    return moved;
   }
 
   list(): SiteNodeListing[] {

@@ -1,5 +1,5 @@
 /**
- * `loncapad site mount|unmount|list|grant|revoke`, as the daemon runs them
+ * `loncapad site mount|unmount|move|list|grant|revoke`, as the daemon runs them
  * on the live site map (the arguments arrive as a JSON array from the CLI).
  */
 import { badArgs } from '../errors';
@@ -21,6 +21,8 @@ export function runSiteOp(map: SiteMap, op: string, args: readonly unknown[]): u
     }
     case 'unmount':
       return { removed: map.unmount(str(0)) };
+    case 'move':
+      return map.move(str(0), str(1));
     case 'list':
       return map.list();
     case 'grant':
@@ -29,6 +31,6 @@ export function runSiteOp(map: SiteMap, op: string, args: readonly unknown[]): u
     case 'revoke':
       return { revoked: map.revoke(str(0), str(1), str(2)) };
     default:
-      throw badArgs(`unknown site operation "${op}" (mount, unmount, list, grant, revoke)`);
+      throw badArgs(`unknown site operation "${op}" (mount, unmount, move, list, grant, revoke)`);
   }
 }

@@ -4,11 +4,12 @@
  *
  * Construction is synchronous and touches only SQLite (tables, site map,
  * revoked sessions), so the daemon can mount and grant before `start()`.
- * `start()` reads (or creates) the session key and then listens; after that
- * the request path does no synchronous file I/O except the first require()
- * of each page module.
+ * `start()` reads (or creates) the session key, reads the TLS files if any,
+ * runs the site packages' init modules and then listens; after that the
+ * request path does no synchronous file I/O except the first require() of
+ * each page module. `reload()` (SIGHUP) reads the TLS files again and runs
+ * the init modules again.
  */
-import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { LoncapadError } from '../errors';
 import type { Db } from '../store/sqlite';
@@ -17,14 +18,18 @@ import { BodyCache } from './body-cache';
 import { FilterRegistry, type Filter, type FilterStage } from './filters';
 import { FsCache } from './fs-cache';
 import { HandlerRegistry, type HandlerOptions } from './handlers';
-import { close, createWebListener, listen } from './http-server';
+import { close, createWebListener, listen, readTlsFiles, type TlsFiles, type WebListener } from './http-server';
+import { createRedirectListener } from './https-redirect';
+import { InitModules } from './init-modules';
 import { LoginFailureLog } from './login-failure-log';
 import { LoginGate } from './login-gate';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, type LoginThrottleSettings } from './login-throttle';
 import { PageLoader } from './page-loader';
 import { PageResolver } from './page-resolver';
 import { RequestProcessor } from './processor';
-import type { PageHandler, WebAuth, WebLog } from './request-env';
+import type { PageHandler, ServerInfo, WebAuth, WebLog } from './request-env';
+import { setTransportSecurity } from './security-headers';
+import type { ServerAbout, StatusReport } from './server-report';
 import { loadSessionSecret } from './session-secret';
 import { SessionStore } from './session-store';
 import { SessionManager } from './sessions';
@@ -65,6 +70,14 @@ export interface WebServerOptions {
    * request. Default 5,000.
    */
   readonly sessionCheckTtlMs?: number;
+  /** Speak HTTPS with this certificate and key (PEM files, read again by `reload()`). Default: plain HTTP. */
+  readonly tls?: TlsFiles;
+  /** With `tls`: a plain-HTTP port that redirects every request to HTTPS. 0 or absent: none. */
+  readonly httpRedirectPort?: number;
+  /** Who this server is and the domains of its network (front and login pages). */
+  readonly about?: () => ServerAbout;
+  /** The daemon's part of the status page. */
+  readonly statusReport?: () => StatusReport;
 }
 
 export const DEFAULT_EXTENSION_PRECEDENCE: readonly string[] = ['page.js', 'html'];
@@ -81,7 +94,9 @@ export class WebServer {
   readonly #handlers = new HandlerRegistry();
   readonly #active: ActiveSessions;
   readonly #sessionStore: SessionStore;
-  #listener: Server | undefined;
+  readonly #inits: InitModules;
+  #listener: WebListener | undefined;
+  #redirector: WebListener | undefined;
   #processor: RequestProcessor | undefined;
   #sessions: SessionManager | undefined;
   #logins: LoginGate | undefined;
@@ -94,6 +109,15 @@ export class WebServer {
     this.#active = new ActiveSessions(options.activeSessionWindowMs ?? DEFAULT_ACTIVE_SESSION_WINDOW_MS);
     this.siteMap = new SiteMap(options.db);
     this.#sessionStore = new SessionStore(options.db, Math.floor(Date.now() / 1000));
+    this.#inits = new InitModules(
+      options.siteDir,
+      {
+        registerFilter: (stage, glob, filter) => this.registerFilter(stage, glob, filter),
+        registerHandler: (path, handler, handlerOptions) => this.registerHandler(path, handler, handlerOptions),
+        mountsOf: (key) => this.siteMap.list().filter((n) => n.packageKey === key).map((n) => n.url),
+      },
+      options.log,
+    );
   }
 
   /** The bound TCP port (0 until started). */
@@ -110,6 +134,8 @@ export class WebServer {
     if (this.#listener !== undefined) throw new LoncapadError('LC_ERR_ALREADY_RUNNING', 'web server already started');
     const o = this.#options;
     const secret = await loadSessionSecret(o.keysDir);
+    const tls = o.tls === undefined ? undefined : await readTlsFiles(o.tls);
+    await this.#inits.loadAll();
     const startedAt = Date.now();
     const cacheTtlMs = o.fileCacheTtlMs ?? DEFAULT_FILE_CACHE_TTL_MS;
     const resolver = new PageResolver(
@@ -127,7 +153,7 @@ export class WebServer {
       o.sessionCheckTtlMs ?? DEFAULT_SESSION_CHECK_TTL_MS,
       o.log,
     );
-    const sessions = new SessionManager(this.#sessionStore, secret, this.#active, tokens);
+    const sessions = new SessionManager(this.#sessionStore, secret, this.#active, tokens, { secure: tls !== undefined });
     const logins = new LoginGate(
       o.auth,
       new LoginThrottle({ ...DEFAULT_LOGIN_THROTTLE, ...o.loginThrottle }),
@@ -146,27 +172,86 @@ export class WebServer {
         auth: o.auth,
         logins,
         log: o.log,
-        server: { startedAt, activeSessions: () => this.activeSessions() },
+        server: this.#serverInfo(startedAt, tls !== undefined),
       },
       loginUrl: this.#loginUrl,
     });
-    const listener = createWebListener((req, res) => processor.handle(req, res));
+    const listener = createWebListener(
+      tls === undefined
+        ? (req, res) => processor.handle(req, res)
+        : (req, res) => {
+            setTransportSecurity(res);
+            processor.handle(req, res);
+          },
+      tls,
+    );
     const address = await listen(listener, o.host, o.port);
     this.#listener = listener;
     this.#processor = processor;
     this.#sessions = sessions;
     this.#logins = logins;
     this.#port = address.port;
-    o.log('info', `web listening on ${address.address}:${address.port}`);
+    o.log('info', `web listening on ${address.address}:${address.port}${tls === undefined ? '' : ' (https)'}`);
+    if (tls !== undefined && (o.httpRedirectPort ?? 0) > 0) {
+      const redirector = createRedirectListener(address.port, o.host);
+      const plain = await listen(redirector, o.host, o.httpRedirectPort!);
+      this.#redirector = redirector;
+      o.log('info', `web redirecting http://${plain.address}:${plain.port} to https`);
+    }
+  }
+
+  /**
+   * SIGHUP: read the TLS certificate and key again and serve them to new
+   * connections (the listener stays open), and run the init modules again.
+   * Never throws: a bad certificate is logged and the running one kept.
+   */
+  async reload(): Promise<void> {
+    const listener = this.#listener;
+    const tlsFiles = this.#options.tls;
+    if (listener !== undefined && tlsFiles !== undefined && 'setSecureContext' in listener) {
+      try {
+        listener.setSecureContext(await readTlsFiles(tlsFiles));
+        this.#options.log('info', `web TLS certificate reloaded from ${tlsFiles.certFile}`);
+      } catch (err) {
+        this.#options.log('error', `web TLS reload failed, keeping the running certificate: ${(err as Error).message}`);
+      }
+    }
+    await this.#inits.loadAll();
   }
 
   async stop(): Promise<void> {
     const listener = this.#listener;
     if (listener === undefined) return;
     this.#listener = undefined;
-    await close(listener);
+    const redirector = this.#redirector;
+    this.#redirector = undefined;
+    await Promise.all([close(listener), redirector === undefined ? undefined : close(redirector)]);
     this.#logins?.close();
     this.#options.log('info', 'web stopped');
+  }
+
+  #serverInfo(startedAt: number, tls: boolean): ServerInfo {
+    const o = this.#options;
+    // Without providers (a web server of its own, as in tests): what the web server knows itself.
+    const about = o.about ?? (() => ({ lonid: '', domain: '', role: '', hostname: o.host, version: '', domains: [] }));
+    const report =
+      o.statusReport ??
+      ((): StatusReport => ({
+        host: { ...about(), ip: o.host, port: 0, pid: process.pid, uptimeMs: Date.now() - startedAt },
+        peers: [],
+        spool: [],
+        recentErrors: [],
+      }));
+    return {
+      startedAt,
+      activeSessions: () => this.activeSessions(),
+      about,
+      status: () => ({
+        ...report(),
+        web: { port: this.#port, tls, activeSessions: this.activeSessions(), requests: this.requestCount },
+        generatedAt: new Date().toISOString(),
+      }),
+    };
   }
 
   /**

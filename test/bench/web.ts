@@ -63,7 +63,7 @@ async function benchHttp(dir: string): Promise<Record<string, number>> {
     db,
     siteDir: join(dir, 'site'),
     keysDir: join(dir, 'keys'),
-    auth: { authenticate: async () => false, authToken: async () => undefined },
+    auth: { authenticate: async () => false, authToken: async () => undefined, profile: async () => undefined },
     log: () => undefined,
   });
   web.siteMap.mount('/bench/', 'bench');

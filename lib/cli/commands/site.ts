@@ -1,5 +1,5 @@
 /**
- * `loncapad site mount|unmount|list|grant|revoke`: the site map of the
+ * `loncapad site mount|unmount|move|list|grant|revoke`: the site map of the
  * running daemon's web processor, changed live (no restart).
  */
 import type { Argv, CommandModule } from 'yargs';
@@ -22,6 +22,7 @@ interface SiteArgs {
 const USAGE: Record<string, { n: number; usage: string }> = {
   mount: { n: 2, usage: 'site mount <url> <package-key> [--no-pattern] [--no-inherit] [--name <instance>]' },
   unmount: { n: 1, usage: 'site unmount <url>' },
+  move: { n: 2, usage: 'site move <old-url> <new-url>   (the nodes below it move along)' },
   list: { n: 0, usage: 'site list [--json]' },
   grant: { n: 3, usage: 'site grant <url> <party> read|admin   (party: public, registered or <user>:<domain>)' },
   revoke: { n: 3, usage: 'site revoke <url> <party> read|admin' },
@@ -43,7 +44,7 @@ export const siteCommand: CommandModule<object, SiteArgs> = {
       })
       .positional('op', { choices: Object.keys(USAGE), demandOption: true })
       .positional('url', { type: 'string' })
-      .positional('second', { type: 'string', describe: 'mount: package key; grant/revoke: party' })
+      .positional('second', { type: 'string', describe: 'mount: package key; move: new URL; grant/revoke: party' })
       .positional('third', { type: 'string', describe: 'grant/revoke: read or admin' })
       .epilog(Object.values(USAGE).map((u) => `loncapad ${u.usage}`).join('\n')) as never,
   handler: async (argv) => {
