@@ -108,7 +108,9 @@ const auth: CommandSpec = {
     const password = passwordOf(pass);
     const record = ctx.services.store.users.auth(who);
     const stored = record?.type === INTERNAL ? record.arg : undefined;
-    return (await verifyPassword(password, stored)) ? 'authorized' : 'non_authorized';
+    if (await verifyPassword(password, stored)) return 'authorized';
+    ctx.services.onAuthRefused?.(ctx.caller);
+    return 'non_authorized';
   },
 };
 

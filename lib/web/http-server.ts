@@ -18,6 +18,17 @@ export function createWebListener(onRequest: (req: IncomingMessage, res: ServerR
   return server;
 }
 
+/**
+ * Tell `responded` the status code of every response sent. One listener
+ * function for all responses, so nothing is allocated per request.
+ */
+export function observeResponses(server: Server, responded: (status: number) => void): void {
+  function responseOnFinish(this: ServerResponse): void {
+    responded(this.statusCode);
+  }
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => res.on('finish', responseOnFinish));
+}
+
 export function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     const serverOnError = (err: Error) => reject(err);

@@ -17,7 +17,7 @@ import { BodyCache } from './body-cache';
 import { FilterRegistry, type Filter, type FilterStage } from './filters';
 import { FsCache } from './fs-cache';
 import { HandlerRegistry, type HandlerOptions } from './handlers';
-import { close, createWebListener, listen } from './http-server';
+import { close, createWebListener, listen, observeResponses } from './http-server';
 import { LoginFailureLog } from './login-failure-log';
 import { LoginGate } from './login-gate';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, type LoginThrottleSettings } from './login-throttle';
@@ -65,6 +65,16 @@ export interface WebServerOptions {
    * request. Default 5,000.
    */
   readonly sessionCheckTtlMs?: number;
+  /** Told of every response and every failed login (the daemon's metrics). */
+  readonly observer?: WebObserver;
+}
+
+/** What the web part reports as it serves, after the fact; kept to counting. */
+export interface WebObserver {
+  /** A response went out with this status code. */
+  responded(status: number): void;
+  /** A login failed: wrong password, unknown user, malformed name, or refused by the throttle. */
+  loginFailed(): void;
 }
 
 export const DEFAULT_EXTENSION_PRECEDENCE: readonly string[] = ['page.js', 'html'];
@@ -131,7 +141,7 @@ export class WebServer {
     const logins = new LoginGate(
       o.auth,
       new LoginThrottle({ ...DEFAULT_LOGIN_THROTTLE, ...o.loginThrottle }),
-      new LoginFailureLog(o.log),
+      new LoginFailureLog(o.log, undefined, o.observer?.loginFailed),
       o.log,
     );
     const processor = new RequestProcessor({
@@ -151,6 +161,7 @@ export class WebServer {
       loginUrl: this.#loginUrl,
     });
     const listener = createWebListener((req, res) => processor.handle(req, res));
+    if (o.observer) observeResponses(listener, o.observer.responded);
     const address = await listen(listener, o.host, o.port);
     this.#listener = listener;
     this.#processor = processor;
