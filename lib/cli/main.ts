@@ -30,7 +30,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     .fail((msg, err, y) => {
       if (err) throw err; // reported once, by the caller (bin/loncapad)
       // Throw, not just set the exit code: yargs would otherwise go on and run
-      // the command's handler without its required arguments.
+      // the command's handler without its required arguments. A mistyped flag
+      // is named on its own; the whole help would bury it.
+      if (/^Unknown arguments?:/.test(msg)) throw new LoncapadError('LC_ERR_BAD_ARGS', `${msg} (--help lists them)`);
       process.stderr.write(`${y.help()}\n\n`);
       throw new LoncapadError('LC_ERR_BAD_ARGS', msg);
     })

@@ -59,4 +59,9 @@ export const START_OPTIONS = {
     describe: "how long a web session trusts its user's auth token as her home server last answered it (0: ask every request)",
   },
   'log-level': { choices: ['debug', 'info', 'warn', 'error'], default: 'info', describe: 'least severe level logged' },
+  'log-format': {
+    choices: ['text', 'json'],
+    default: 'text',
+    describe: 'log lines on stderr: text (<time> <level> <message>) or json (one {"time","level","msg"} object a line)',
+  },
 } as const satisfies Record<string, Options>;
