@@ -6,6 +6,7 @@
 import yargs from 'yargs';
 import { LoncapadError } from '../errors';
 import { callCommand } from './commands/call';
+import { demoCommand } from './commands/demo';
 import { keygenCommand } from './commands/keygen';
 import { spoolCommand } from './commands/spool';
 import { startCommand } from './commands/start';
@@ -25,6 +26,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     .command(spoolCommand)
     .command(userCommand)
     .command(siteCommand)
+    .command(demoCommand)
     .demandCommand(1, 'name a command (loncapad --help lists them)')
     .strict()
     .fail((msg, err, y) => {
