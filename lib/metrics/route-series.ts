@@ -16,19 +16,7 @@ import { performance } from 'node:perf_hooks';
 import type { Counter, Histogram } from 'prom-client';
 import { CommandTable } from '../commands/table';
 import { splitPrefixes } from '../commands/prefixes';
-import { isRefusal, isTransientReply } from '../errors';
-
-/** What became of a request, in the classes `loncapad call` reports as exit codes. */
-export type ReplyClass = 'answered' | 'delayed' | 'not_done' | 'refused';
-
-const NOT_DONE: ReadonlySet<string> = new Set(['con_lost', 'con_failed', 'no_such_host']);
-
-export function replyClass(reply: string): ReplyClass {
-  if (reply === 'con_delayed') return 'delayed';
-  if (NOT_DONE.has(reply) || isTransientReply(reply)) return 'not_done';
-  if (isRefusal(reply)) return 'refused';
-  return 'answered';
-}
+import { replyOutcome, type ReplyOutcome } from '../errors';
 
 /** The label for anything outside the configured tables. */
 export const OTHER_LABEL = 'other';
@@ -44,7 +32,7 @@ interface PairSeries {
   readonly peer: string;
   readonly command: string;
   readonly seconds: Histogram.Internal<string>;
-  readonly results: Map<ReplyClass, Counter.Internal>;
+  readonly results: Map<ReplyOutcome, Counter.Internal>;
 }
 
 type Route<O> = (peer: string, command: string, opts: O) => Promise<string>;
@@ -69,7 +57,7 @@ export class RouteSeries {
       const started = performance.now();
       const done = (reply: string): string => {
         series.seconds.observe((performance.now() - started) / 1000);
-        this.#count(series, replyClass(reply));
+        this.#count(series, replyOutcome(reply));
         return reply;
       };
       return route(peer, command, opts).then(done, (err: unknown) => {
@@ -94,7 +82,7 @@ export class RouteSeries {
     return series;
   }
 
-  #count(series: PairSeries, result: ReplyClass): void {
+  #count(series: PairSeries, result: ReplyOutcome): void {
     let counter = series.results.get(result);
     if (counter === undefined) {
       counter = this.#requests.labels(series.peer, series.command, result);
