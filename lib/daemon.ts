@@ -4,8 +4,9 @@
  * file that knows every part.
  *
  * Start, in order: config → pid lock → keys → hosts table → databases →
- * command table → peer links → inbound listener → local sockets → replay of
- * any backlog. Synchronous file work happens only here, before listen().
+ * command table → peer links → inbound listener → local sockets → metrics
+ * (counted through the parts' hooks, served at /metrics) → replay of any
+ * backlog. Synchronous file work happens only here, before listen().
  */
 import { mkdirSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
@@ -22,6 +23,7 @@ import {
   HostsTable,
   loadConfig,
   keysDir,
+  listenError,
   loadOrCreateKeys,
   parseHostsTable,
   publicKeyBase64,
@@ -32,10 +34,12 @@ import {
 import { LoncapadError } from './errors';
 import { createLogger, type Logger } from './log';
 import { ClassicSockets, InFlight, InputBudget, MuxSocketServer, type RouteFn } from './local';
+import { DaemonMetrics, metricsPage, rootAdmins } from './metrics';
 import { announceTo, PeerLink, PeerListener, PeerTable, RefusalLog } from './peers';
 import { acquirePidLock } from './pid-lock';
 import { readSpares, Replication, replicationCommands, type Spares } from './replication';
 import { RecentErrors } from './recent-errors';
+import { daemonTitle } from './process-title';
 import { Router } from './router';
 import { Outbox, runSpoolOp, Spool, SpoolSummary } from './spool';
 import { UserStore } from './store/user-store';
@@ -56,6 +60,8 @@ const USER_LOAD_WINDOW_MS = 30 * 60_000;
 
 export interface DaemonStatus {
   readonly hostId: string;
+  /** Every listener is up (the moment `ready` is printed); false while the daemon is still starting. */
+  readonly ready: boolean;
   readonly ip: string;
   readonly port: number;
   /** The web processor's port, or null without one. */
@@ -101,16 +107,18 @@ export class Daemon {
   /** The latest warnings and errors of the log, and the spool per peer, for the status page. */
   readonly #recentErrors: RecentErrors;
   readonly #spoolSummary: SpoolSummary;
+  readonly #metrics: DaemonMetrics;
   #housekeeping: NodeJS.Timeout | undefined;
   #stopAnnouncing: (() => void) | undefined;
   #titleTimer: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
+  #ready = false;
 
   /** Build and start a daemon from `loncapad start` arguments. */
   static async start(args: readonly string[]): Promise<Daemon> {
     const config = loadConfig(args);
     const recent = new RecentErrors();
-    const log = createLogger(config.logLevel, undefined, (level, text, at) => recent.add(level, text, at));
+    const log = createLogger(config.logLevel, undefined, config.logFormat, (level, text, at) => recent.add(level, text, at));
     const d = new Daemon(args, config, log, recent);
     try {
       await d.#listen();
@@ -173,6 +181,17 @@ export class Daemon {
     );
     this.#dispatcher = new Dispatcher(table, this.#services(), log);
     this.#peers = new PeerTable((peer) => this.#makeLink(peer));
+    this.#metrics = new DaemonMetrics({
+      version: VERSION,
+      selfId: () => this.#self.id,
+      isHost: (id) => this.#hosts.has(id),
+      isCommand: (word) => table.get(word) !== undefined,
+      links: () => this.#peers.all().map((l) => ({ peer: l.peer.id, state: l.state })),
+      spoolDepth: (peer) => this.spool.depth(peer),
+      spoolOldest: (peer) => this.spool.oldest(peer),
+    });
+    this.#peers.on('state', this.#metrics.linkStateChanged);
+    this.spool.observer = this.#metrics.spool;
     this.#outbox = new Outbox({
       spool: this.spool,
       link: (id) => this.#peers.get(id),
@@ -225,7 +244,7 @@ export class Daemon {
       criticalTimeoutMs: () => this.#config.criticalTimeoutMs,
       resetRetries: (peer) => this.retryDead(peer),
     });
-    this.#route = watchAuthChanges(this.#router.route, (userId) => this.#web?.authChanged(userId));
+    this.#route = watchAuthChanges(this.#metrics.timeRoute(this.#router.route), (userId) => this.#web?.authChanged(userId));
     this.store.users.onAuthChange((user) => this.#web?.authChanged(`${user.name}:${user.domain}`));
     const inputBudget = new InputBudget();
     this.#mux = new MuxSocketServer(join(config.spool, 'loncapad.sock'), this.#route, this.#inFlight, log, inputBudget, () => ({
@@ -257,10 +276,13 @@ export class Daemon {
         httpRedirectPort: config.httpRedirectPort,
         about: () => this.#about(),
         statusReport: () => this.#statusReport(),
+        observer: this.#metrics.web,
       });
       const pages = this.#replication.pages();
       this.#web.registerHandler('/res', pages.resource);
       this.#web.registerHandler('/raw', pages.raw);
+      const metrics = this.#metrics;
+      this.#web.registerHandler('/metrics', metricsPage({ render: () => metrics.render(), isAdmin: rootAdmins(this.#web.siteMap) }), { exact: true });
     }
   }
 
@@ -269,10 +291,15 @@ export class Daemon {
   }
 
   async #listen(): Promise<void> {
-    await this.#listener.listen();
+    const ip = this.#self.ip;
+    await this.#listener.listen().catch((err: unknown) => {
+      throw listenError(err, '--port', ip, this.#config.port);
+    });
     await this.#mux.listen();
     await this.#classic.sync(this.#hosts.all().map((h) => h.id));
-    await this.#web?.start();
+    await this.#web?.start().catch((err: unknown) => {
+      throw listenError(err, '--http-port', ip, this.#config.httpPort);
+    });
     for (const peer of this.spool.peersWithBacklog()) this.#peers.get(peer)?.demand();
     this.#stopAnnouncing = announceTo(this.#peers.all());
     this.#housekeeping = setInterval(() => this.#expiredHousekeeping(), HOUSEKEEPING_INTERVAL_MS);
@@ -280,6 +307,7 @@ export class Daemon {
     this.#titleTimer = setInterval(() => this.#updateTitle(), 1_000);
     this.#titleTimer.unref();
     this.#updateTitle();
+    this.#ready = true;
     this.log.info(
       `loncapad ${VERSION} ready: ${this.#self.id} on ${this.#self.ip}:${this.#config.port}` +
         (this.#web ? `, http ${this.#self.ip}:${this.#web.port}, ` : ', no web server, ') +
@@ -399,6 +427,7 @@ export class Daemon {
   status(): DaemonStatus {
     return {
       hostId: this.#self.id,
+      ready: this.#ready,
       ip: this.#self.ip,
       port: this.#config.port,
       httpPort: this.#web ? this.#web.port : null,
@@ -444,7 +473,7 @@ export class Daemon {
       if (l.state === 'up') up++;
       else if (l.state === 'dead') dead++;
     }
-    process.title = `loncapad ${this.#self.id}: ${up} up, ${dead} dead, ${this.spool.totalDepth()} spooled`;
+    process.title = daemonTitle({ hostId: this.#self.id, up, dead, spooled: this.spool.totalDepth() });
   }
 
   // ---- wiring helpers ----------------------------------------------------------
@@ -483,6 +512,7 @@ export class Daemon {
       },
       reinit: async () => ((await this.reload()) ? 'ok' : 'error:reload failed (see the log of the receiving host)'),
       pushHostsTable: (text) => this.#pushHostsTable(text),
+      onAuthRefused: () => this.#metrics.authRefused(),
       admin: {
         status: () => this.status(),
         resetRetries: (peer) => this.retryDead(peer),

@@ -85,6 +85,23 @@ export function isRefusal(reply: string): boolean {
   return reply === 'refused' || reply === 'rejected' || reply === 'unknown_cmd' || (reply.startsWith('error:') && !isTransientReply(reply));
 }
 
+/** What became of a request, as `loncapad call`'s exit code and the metrics' `result` label tell it. */
+export type ReplyOutcome = 'answered' | 'delayed' | 'not_done' | 'refused';
+
+const NOT_DONE_REPLIES: ReadonlySet<string> = new Set(['con_lost', 'con_failed', 'no_such_host']);
+
+/**
+ * `delayed`: spooled (`con_delayed`); `not_done`: may work later (`con_lost`,
+ * `con_failed`, `no_such_host`, transient); `refused`: will not work as sent;
+ * `answered`: anything else.
+ */
+export function replyOutcome(reply: string): ReplyOutcome {
+  if (reply === 'con_delayed') return 'delayed';
+  if (NOT_DONE_REPLIES.has(reply) || isTransientReply(reply)) return 'not_done';
+  if (isRefusal(reply)) return 'refused';
+  return 'answered';
+}
+
 /**
  * The one function that turns an exception into a classic reply line.
  * Our own store failures and anything unexpected (a bug, SQLITE_FULL, I/O)

@@ -1,6 +1,8 @@
 /**
- * Logging to stderr, one line per event: `<ISO time> <level> <text>`.
- * systemd or the terminal that runs the daemon owns the stream.
+ * Logging to stderr, one line per event: `<ISO time> <level> <text>`, or with
+ * `--log-format json` one JSON object a line, `{"time","level","msg"}`, for
+ * log shippers. systemd (journald) or the terminal that runs the daemon owns
+ * the stream.
  *
  * Lines are collected and written once per loop turn: on Linux a write to a
  * pipe or file from process.stderr is synchronous, and a replay of thousands
@@ -12,6 +14,7 @@
  * client chose can forge a log line.
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFormat = 'text' | 'json';
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
@@ -31,8 +34,10 @@ export type LogHook = (level: LogLevel, text: string, at: string) => void;
 export function createLogger(
   level: LogLevel,
   write: (text: string) => void = (t) => process.stderr.write(t),
+  format: LogFormat = 'text',
   hook?: LogHook,
 ): Logger {
+  const line = format === 'json' ? jsonLine : textLine;
   const min = RANK[level];
   let lines: string[] = [];
   let scheduled: NodeJS.Immediate | undefined;
@@ -48,13 +53,21 @@ export function createLogger(
     RANK[lvl] < min
       ? () => {}
       : (msg: string) => {
-          const at = new Date().toISOString();
-          const text = printable(msg);
-          lines.push(`${at} ${lvl} ${text}\n`);
+          const time = new Date().toISOString();
+          lines.push(line(time, lvl, msg));
           scheduled ??= setImmediate(flush);
-          hook?.(lvl, text, at);
+          hook?.(lvl, printable(msg), time);
         };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), flush, enabled: (lvl) => RANK[lvl] >= min };
+}
+
+function textLine(time: string, level: LogLevel, msg: string): string {
+  return `${time} ${level} ${printable(msg)}\n`;
+}
+
+/** JSON escapes every control character itself, so no message can break the line either. */
+function jsonLine(time: string, level: LogLevel, msg: string): string {
+  return JSON.stringify({ time, level, msg }) + '\n';
 }
 
 const CONTROL_RE = /[\x00-\x1f\x7f]/g;

@@ -6,6 +6,7 @@
 import yargs from 'yargs';
 import { LoncapadError } from '../errors';
 import { callCommand } from './commands/call';
+import { demoCommand } from './commands/demo';
 import { keygenCommand } from './commands/keygen';
 import { resCommand } from './commands/res';
 import { spoolCommand } from './commands/spool';
@@ -27,12 +28,15 @@ export async function main(argv: readonly string[]): Promise<void> {
     .command(userCommand)
     .command(siteCommand)
     .command(resCommand)
+    .command(demoCommand)
     .demandCommand(1, 'name a command (loncapad --help lists them)')
     .strict()
     .fail((msg, err, y) => {
       if (err) throw err; // reported once, by the caller (bin/loncapad)
       // Throw, not just set the exit code: yargs would otherwise go on and run
-      // the command's handler without its required arguments.
+      // the command's handler without its required arguments. A mistyped flag
+      // is named on its own; the whole help would bury it.
+      if (/^Unknown arguments?:/.test(msg)) throw new LoncapadError('LC_ERR_BAD_ARGS', `${msg} (--help lists them)`);
       process.stderr.write(`${y.help()}\n\n`);
       throw new LoncapadError('LC_ERR_BAD_ARGS', msg);
     })

@@ -118,6 +118,7 @@ const auth: CommandSpec = {
     const record = ctx.services.store.users.auth(who);
     const stored = record?.type === INTERNAL ? record.arg : undefined;
     const ok = await ctx.services.authGuard.verify(who, ctx.caller, () => verifyPassword(password, stored, ctx.caller));
+    if (!ok) ctx.services.onAuthRefused?.(ctx.caller);
     return ok ? 'authorized' : 'non_authorized';
   },
 };

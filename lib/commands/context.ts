@@ -46,6 +46,8 @@ export interface DaemonServices {
   reinit(target: 'lonc' | 'lond'): string | Promise<string>;
   /** `pushfile:hosts:…` from a manager: check, install and apply a new hosts table. */
   pushHostsTable(text: string): Promise<string>;
+  /** `auth` answered `non_authorized` to `caller` (a peer's lonid, or this host's): counted by the metrics. */
+  onAuthRefused?(caller: string): void;
 }
 
 export interface CommandSettings {

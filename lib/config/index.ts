@@ -2,3 +2,4 @@ export { HostsTable, parseHostsTable, readHostsTable, type HostEntry, type HostR
 export { loadConfig, checkConfig, type Config } from './load';
 export { START_OPTIONS, DEFAULT_PORT } from './options';
 export { loadOrCreateKeys, publicKeyBase64, keysDir } from './keys';
+export { listenError, type PortSetting } from './listen-errors';

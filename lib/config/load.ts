@@ -5,9 +5,10 @@
 import { resolve } from 'node:path';
 import yargs from 'yargs';
 import { LoncapadError } from '../errors';
-import type { LogLevel } from '../log';
+import type { LogFormat, LogLevel } from '../log';
 import type { HostRole } from './hosts';
 import { MAX_TIMEOUT_MS, START_OPTIONS } from './options';
+import { checkConfigFile, checkEnvironment } from './setting-names';
 
 export interface Config {
   readonly hostId: string;
@@ -60,10 +61,14 @@ export interface Config {
   readonly sessionCheckTtlMs: number;
   readonly logLevel: LogLevel;
   readonly logRepeatMs: number;
+  readonly logFormat: LogFormat;
 }
 
 /** Parse `loncapad start` arguments (without the `start` word). */
 export function loadConfig(args: readonly string[]): Config {
+  checkEnvironment(process.env);
+  const file = configFileOf(args);
+  if (file !== undefined) checkConfigFile(file);
   const argv = yargs([...args])
     // A flag given twice: the last one wins, as in most daemons' command lines.
     .parserConfiguration({ 'duplicate-arguments-array': false })
@@ -76,6 +81,18 @@ export function loadConfig(args: readonly string[]): Config {
     })
     .parseSync() as Record<string, unknown>;
   return checkConfig(argv);
+}
+
+/** The `--config` file (flag, else LONCAPAD_CONFIG), found without judging the other settings. */
+function configFileOf(args: readonly string[]): string | undefined {
+  const argv = yargs([...args])
+    .parserConfiguration({ 'duplicate-arguments-array': false })
+    .options({ config: START_OPTIONS.config })
+    .env('LONCAPAD')
+    .help(false)
+    .version(false)
+    .parseSync() as Record<string, unknown>;
+  return typeof argv.config === 'string' && argv.config !== '' ? argv.config : undefined;
 }
 
 function num(argv: Record<string, unknown>, key: string, min: number, max = Infinity): number {
@@ -159,6 +176,7 @@ export function checkConfig(argv: Record<string, unknown>): Config {
     sessionCheckTtlMs: num(argv, 'session-check-ttl-ms', 0),
     logLevel: str(argv, 'log-level') as LogLevel,
     logRepeatMs: num(argv, 'log-repeat-ms', 1),
+    logFormat: str(argv, 'log-format') as LogFormat,
   };
 }
 

@@ -87,4 +87,9 @@ export const START_OPTIONS = {
   },
   'log-repeat-ms': { type: 'number', default: 60_000, describe: 'a log line an offender can repeat is written once per period, repeats summed up' },
   'log-level': { choices: ['debug', 'info', 'warn', 'error'], default: 'info', describe: 'least severe level logged' },
+  'log-format': {
+    choices: ['text', 'json'],
+    default: 'text',
+    describe: 'log lines on stderr: text (<time> <level> <message>) or json (one {"time","level","msg"} object a line)',
+  },
 } as const satisfies Record<string, Options>;

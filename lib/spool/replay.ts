@@ -147,6 +147,7 @@ export class Replayer {
         continue;
       }
       this.#inFlight++;
+      this.#spool.observer.replayed(this.#peer);
       this.#courier.send(row.command, { timeoutMs: this.#o.timeoutMs, msgid: row.msgid }).then(
         (reply) => this.#onReply(row, reply),
         (err: LoncapadError) => this.#onFailure(row, err),

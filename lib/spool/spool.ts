@@ -52,6 +52,23 @@ interface PendingInsert {
   readonly reject: (err: LoncapadError) => void;
 }
 
+/**
+ * Told what happens to spooled messages, after the fact and on the loop
+ * (daemon.ts wires the metrics here). Kept to counting: no I/O, no throws.
+ */
+export interface SpoolObserver {
+  /** Committed to the spool for `peer`. */
+  enqueued(peer: string): void;
+  /** Sent to `peer` by the replayer (again, if an earlier send was not answered). */
+  replayed(peer: string): void;
+  /** Answered by `peer`: removed from the spool. */
+  delivered(peer: string): void;
+  /** Moved aside, `count` at once (expiry moves many). */
+  setAside(reason: AsideReason, count: number): void;
+}
+
+const NO_OBSERVER: SpoolObserver = { enqueued() {}, replayed() {}, delivered() {}, setAside() {} };
+
 /** Rows per multi-row INSERT (4 parameters each, well under SQLite's limit). */
 const INSERT_CHUNK_ROWS = 64;
 
@@ -67,6 +84,8 @@ export class Spool {
   /** A flush was put off until the running sync ends. */
   #flushAfterSync = false;
   readonly #committed: Array<(peer: string) => void> = [];
+  /** Told of every enqueue, replay, delivery and move aside; a no-op until daemon.ts sets one. */
+  observer: SpoolObserver = NO_OBSERVER;
 
   /** Multi-row INSERTs by row count, prepared on first use (one call per commit chunk is ~20 % cheaper than one per row). */
   readonly #insertRows = new Map<number, Statement>();
@@ -74,6 +93,7 @@ export class Spool {
   readonly #delete;
   readonly #toAside;
   readonly #noteTry;
+  readonly #oldest;
 
   constructor(file: string) {
     this.db = openDatabase(file, { synchronous: 'normal' });
@@ -87,6 +107,7 @@ export class Spool {
        SELECT seq, peer, msgid, command, created_at, attempts, ?, ?, ? FROM queue WHERE seq = ?`,
     );
     this.#noteTry = this.db.prepare('UPDATE queue SET attempts = attempts + 1, last_try_at = ?, last_error = ? WHERE seq = ?');
+    this.#oldest = this.db.prepare<[string], { created_at: number }>('SELECT created_at FROM queue WHERE peer = ? ORDER BY seq LIMIT 1');
     this.recount();
   }
 
@@ -98,6 +119,15 @@ export class Spool {
   /** Ready messages waiting for `peer` (including ones being committed now). */
   depth(peer: string): number {
     return this.#depth.get(peer) ?? 0;
+  }
+
+  /**
+   * When the message at the head of `peer`'s queue (held or not) was handed
+   * in, ms since the epoch; undefined when nothing waits. One indexed lookup
+   * (queue_by_peer), for the metrics scrape.
+   */
+  oldest(peer: string): number | undefined {
+    return this.#oldest.get(peer)?.created_at;
   }
 
   peersWithBacklog(): string[] {
@@ -126,12 +156,14 @@ export class Spool {
   /** The peer answered: the message is done. Written with this turn's batch. */
   delivered(row: SpoolRow): void {
     this.#bump(row.peer, -1);
+    this.observer.delivered(row.peer);
     this.#writes.push(() => this.#delete.run(row.seq));
     this.#schedule();
   }
 
   setAside(row: SpoolRow, reason: AsideReason, reply: string | null): void {
     this.#bump(row.peer, -1);
+    this.observer.setAside(reason, 1);
     this.#writes.push(() => {
       this.#toAside.run(Date.now(), reason, reply, row.seq);
       this.#delete.run(row.seq);
@@ -157,7 +189,10 @@ export class Spool {
       this.db.prepare('DELETE FROM queue WHERE created_at < ?').run(before);
       return n;
     });
-    if (moved > 0) this.recount();
+    if (moved > 0) {
+      this.recount();
+      this.observer.setAside('expired', moved);
+    }
     return moved;
   }
 
@@ -205,7 +240,10 @@ export class Spool {
       return;
     }
     const peers = new Set<string>();
-    for (const p of inserts) peers.add(p.peer);
+    for (const p of inserts) {
+      peers.add(p.peer);
+      this.observer.enqueued(p.peer);
+    }
     // The replayer may send the rows now: sending one that a crash then loses is harmless.
     for (const peer of peers) for (const l of this.#committed) l(peer);
     if (inserts.length === 0) return;

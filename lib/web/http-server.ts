@@ -53,6 +53,17 @@ export function createWebListener(onRequest: OnRequest, tls?: TlsPem): WebListen
   return server;
 }
 
+/**
+ * Tell `responded` the status code of every response sent. One listener
+ * function for all responses, so nothing is allocated per request.
+ */
+export function observeResponses(server: WebListener, responded: (status: number) => void): void {
+  function responseOnFinish(this: ServerResponse): void {
+    responded(this.statusCode);
+  }
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => res.on('finish', responseOnFinish));
+}
+
 export function listen(server: WebListener, host: string, port: number): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     const serverOnError = (err: Error) => reject(err);

@@ -7,10 +7,11 @@ export {
   DEFAULT_EXTENSION_PRECEDENCE,
   DEFAULT_LOGIN_URL,
   type WebServerOptions,
+  type WebObserver,
 } from './web-server';
 export type { SiteMap, MountOptions, SiteNodeListing } from './site-map';
 export type { SiteNode } from './site-node-table';
-export type { Privilege } from './permissions';
+export { partiesOf, type Privilege } from './permissions';
 export type { RequestEnv, PageHandler, WebAuth, WebLog, ServerInfo, HttpMethod, UserProfile } from './request-env';
 export type { ServerAbout, StatusReport, StatusPageData, PeerLinkReport, SpoolReport, ProblemReport } from './server-report';
 export type { PackageInit, PackageInitApi } from './init-modules';

@@ -40,14 +40,18 @@ export class LoginFailureLog {
   /** Failures of sources beyond MAX_SUMMARISED_SOURCES (not told apart: that would take memory). */
   #othersMore = 0;
   #timer: NodeJS.Timeout | undefined;
+  /** Told of every failure, logged or only counted (the daemon's metrics). */
+  readonly #onFailed: () => void;
 
-  constructor(log: WebLog, periodMs = FAILURE_LOG_PERIOD_MS) {
+  constructor(log: WebLog, periodMs = FAILURE_LOG_PERIOD_MS, onFailed: () => void = () => {}) {
     this.#log = log;
     this.#periodMs = periodMs;
+    this.#onFailed = onFailed;
   }
 
   /** A failed login of `account` from `source`; `why` says how it failed (no secrets). */
   failed(account: string, source: string, why: string, nowMs: number): void {
+    this.#onFailed();
     if (nowMs - this.#periodStartMs >= this.#periodMs) this.flush(nowMs);
     let count = this.#sources.get(source);
     if (count === undefined) {

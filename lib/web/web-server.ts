@@ -18,7 +18,7 @@ import { BodyCache } from './body-cache';
 import { FilterRegistry, type Filter, type FilterStage } from './filters';
 import { FsCache } from './fs-cache';
 import { HandlerRegistry, type HandlerOptions } from './handlers';
-import { close, createWebListener, listen, readTlsFiles, type TlsFiles, type WebListener } from './http-server';
+import { close, createWebListener, listen, observeResponses, readTlsFiles, type TlsFiles, type WebListener } from './http-server';
 import { createRedirectListener } from './https-redirect';
 import { InitModules } from './init-modules';
 import { LoginFailureLog } from './login-failure-log';
@@ -78,6 +78,16 @@ export interface WebServerOptions {
   readonly about?: () => ServerAbout;
   /** The daemon's part of the status page. */
   readonly statusReport?: () => StatusReport;
+  /** Told of every response and every failed login (the daemon's metrics). */
+  readonly observer?: WebObserver;
+}
+
+/** What the web part reports as it serves, after the fact; kept to counting. */
+export interface WebObserver {
+  /** A response went out with this status code. */
+  responded(status: number): void;
+  /** A login failed: wrong password, unknown user, malformed name, or refused by the throttle. */
+  loginFailed(): void;
 }
 
 export const DEFAULT_EXTENSION_PRECEDENCE: readonly string[] = ['page.js', 'html'];
@@ -157,7 +167,7 @@ export class WebServer {
     const logins = new LoginGate(
       o.auth,
       new LoginThrottle({ ...DEFAULT_LOGIN_THROTTLE, ...o.loginThrottle }),
-      new LoginFailureLog(o.log),
+      new LoginFailureLog(o.log, undefined, o.observer?.loginFailed),
       o.log,
     );
     const processor = new RequestProcessor({
@@ -185,6 +195,7 @@ export class WebServer {
           },
       tls,
     );
+    if (o.observer) observeResponses(listener, o.observer.responded);
     const address = await listen(listener, o.host, o.port);
     this.#listener = listener;
     this.#processor = processor;

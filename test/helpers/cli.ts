@@ -8,9 +8,10 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export function runCli(args: readonly string[], input?: string): Promise<CliResult> {
+/** `env`: variables added to this process's environment for the run. */
+export function runCli(args: readonly string[], input?: string, env?: Readonly<Record<string, string>>): Promise<CliResult> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
     let stdout = '';
     let stderr = '';
     p.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));

@@ -14,18 +14,20 @@
 import type { CommandModule } from 'yargs';
 import { connect } from '../../client/connection';
 import { MAX_TIMEOUT_MS } from '../../config/options';
-import { isRefusal, isTransientReply, LoncapadError } from '../../errors';
+import { LoncapadError, replyOutcome, type ReplyOutcome } from '../../errors';
 import { SPOOL_OPTION } from '../output';
 
 export const CALL_EXIT = { answered: 0, delayed: 3, notDone: 4, refused: 5 } as const;
 
-const NOT_DONE: ReadonlySet<string> = new Set(['con_lost', 'con_failed', 'no_such_host']);
+const EXIT_OF_OUTCOME: Readonly<Record<ReplyOutcome, number>> = {
+  answered: CALL_EXIT.answered,
+  delayed: CALL_EXIT.delayed,
+  not_done: CALL_EXIT.notDone,
+  refused: CALL_EXIT.refused,
+};
 
 export function callExitCode(reply: string): number {
-  if (reply === 'con_delayed') return CALL_EXIT.delayed;
-  if (NOT_DONE.has(reply) || isTransientReply(reply)) return CALL_EXIT.notDone;
-  if (isRefusal(reply)) return CALL_EXIT.refused;
-  return CALL_EXIT.answered;
+  return EXIT_OF_OUTCOME[replyOutcome(reply)];
 }
 
 interface CallArgs {

@@ -90,5 +90,18 @@ function render(op: string, result: unknown): string {
         : '')
     );
   }
-  return JSON.stringify(result) + '\n';
+  const { changed } = result as { changed: number };
+  const messages = `${changed} message${changed === 1 ? '' : 's'}`;
+  switch (op) {
+    case 'hold':
+      return `held ${messages} (not replayed until released)\n`;
+    case 'release':
+      return `released ${messages}\n`;
+    case 'retry':
+      return `${messages} back in the queue, to be replayed\n`;
+    case 'delete':
+      return `deleted ${messages}\n`;
+    default:
+      return JSON.stringify(result) + '\n';
+  }
 }

@@ -7,7 +7,9 @@ export function startCommand(rawArgs: readonly string[]): CommandModule {
   return {
     command: 'start',
     describe: 'run the daemon in the foreground (logs to stderr)',
-    builder: (y) => y.options(START_OPTIONS).env('LONCAPAD').config('config'),
+    // Flags only: the daemon reads the environment and the config file itself (load.ts), so that an
+    // unknown variable or key is named by where it came from instead of yargs' "Unknown argument".
+    builder: (y) => y.options(START_OPTIONS),
     handler: async () => {
       // Daemon.start parses the raw arguments itself, so SIGHUP can parse them again.
       const daemon = await Daemon.start(rawArgs);

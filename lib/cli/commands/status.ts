@@ -1,21 +1,37 @@
-/** `loncapad status [--json]`: this host and one row per peer. */
+/** `loncapad status [--json] [--wait N]`: this host and one row per peer. */
 import type { CommandModule } from 'yargs';
 import { connect } from '../../client/connection';
 import type { DaemonStatus } from '../../daemon';
+import { LoncapadError } from '../../errors';
 import { SPOOL_OPTION, table } from '../output';
 
-export const statusCommand: CommandModule<object, { spool: string; json: boolean }> = {
+/** How often `--wait` asks again, ms. */
+const WAIT_POLL_MS = 100;
+
+interface StatusArgs {
+  spool: string;
+  json: boolean;
+  wait: number;
+}
+
+export const statusCommand: CommandModule<object, StatusArgs> = {
   command: 'status',
   describe: "print this host's id and the state of every peer link",
-  builder: (y) => y.options({ ...SPOOL_OPTION, json: { type: 'boolean', default: false, describe: 'one JSON object' } }),
+  builder: (y) =>
+    y.options({
+      ...SPOOL_OPTION,
+      json: { type: 'boolean', default: false, describe: 'one JSON object' },
+      wait: {
+        type: 'number',
+        default: 0,
+        describe: 'wait up to this many seconds for the daemon to be ready (a daemon just started in the background)',
+      },
+    }),
   handler: async (argv) => {
-    const client = await connect({ spool: argv.spool });
-    let s: DaemonStatus;
-    try {
-      s = JSON.parse(await client.admin('status')) as DaemonStatus;
-    } finally {
-      await client.close();
+    if (!(Number.isFinite(argv.wait) && argv.wait >= 0 && argv.wait <= 3600)) {
+      throw new LoncapadError('LC_ERR_BAD_ARGS', '--wait must be a number of seconds from 0 to 3600');
     }
+    const s = argv.wait > 0 ? await readyStatusOf(argv.spool, Date.now() + argv.wait * 1000) : await statusOf(argv.spool);
     if (argv.json) {
       process.stdout.write(JSON.stringify(s) + '\n');
       return;
@@ -40,3 +56,26 @@ export const statusCommand: CommandModule<object, { spool: string; json: boolean
     );
   },
 };
+
+async function statusOf(spool: string): Promise<DaemonStatus> {
+  const client = await connect({ spool });
+  try {
+    return JSON.parse(await client.admin('status')) as DaemonStatus;
+  } finally {
+    await client.close();
+  }
+}
+
+/** The status once the daemon is ready; until `deadline` (ms), one not running or still starting is asked again. */
+async function readyStatusOf(spool: string, deadline: number): Promise<DaemonStatus> {
+  for (;;) {
+    try {
+      const status = await statusOf(spool);
+      if (status.ready) return status;
+      if (Date.now() >= deadline) throw new LoncapadError('LC_ERR_TIMEOUT', `loncapad on ${spool} is still starting`);
+    } catch (err) {
+      if (!(err instanceof LoncapadError) || err.code !== 'LC_ERR_NOT_RUNNING' || Date.now() >= deadline) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+  }
+}
