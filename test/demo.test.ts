@@ -68,6 +68,11 @@ t.test('loncapad demo', async (t) => {
   }
   t.match(out, `3. The metrics (Prometheus text; open to this machine): curl http://127.0.77.3:${WEB}/metrics`);
   t.match(out, `2. The status page (log in as admin first): http://127.0.77.3:${WEB}/status/`);
+  const resourceUrl = `http://127.0.77.3:${WEB}/res/demo/admin/intro/welcome.html`;
+  t.match(out, `A published resource, copied from lib1 to acc1 when first read: ${resourceUrl}`);
+  const page = await http('127.0.77.3', WEB, '/res/demo/admin/intro/welcome.html');
+  t.equal(page.status, 200, 'the published resource is served by the access server');
+  t.match(page.body, 'Welcome to the loncapad demo');
 
   const password = /^ {2}amy +(\S+) /m.exec(out)![1]!;
   const session = await http(IPS[1]!, WEB, '/login/', { form: { user: 'amy', domain: 'demo', password } });

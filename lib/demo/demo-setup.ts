@@ -8,8 +8,8 @@
  *   2. a few records (grades, environment) on their home server;
  *   3. `admin:demo` made admin of `/` on every server's site map (the status
  *      page and /metrics for a logged-in admin);
- *   4. (once resource replication lands: publish a resource on the library
- *      server here, and print its URL on an access server in the guide.)
+ *   4. a resource published on the library server (the home of its author,
+ *      admin), which an access server copies on first read (DEMO_RESOURCE).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +19,14 @@ import { Lonnet, LonnetError } from '../client/lonnet';
 import type { DemoHost } from './demo-daemons';
 
 export const DEMO_DOMAIN = 'demo';
+/** Published by step 4; its author is `admin`, who lives on the library server. */
+export const DEMO_RESOURCE = `/res/${'demo'}/admin/intro/welcome.html`;
+
+const WELCOME = `<!doctype html>
+<title>Welcome</title>
+<h1>Welcome to the loncapad demo</h1>
+<p>This page was published on the library server and copied to this server when it was first read.</p>
+`;
 
 export interface DemoLogin {
   readonly user: string;
@@ -48,7 +56,7 @@ export function demoLogins(dir: string): DemoLogin[] {
   return logins;
 }
 
-/** Steps 1–3 above; each is idempotent, so a demo directory can be started again. */
+/** Steps 1–4 above; each is idempotent, so a demo directory can be started again. */
 export async function populateDemo(library: DemoHost, servers: readonly DemoHost[], logins: readonly DemoLogin[]): Promise<void> {
   const client = await connect({ spool: library.spool });
   try {
@@ -61,6 +69,12 @@ export async function populateDemo(library: DemoHost, servers: readonly DemoHost
       }
     }
     for (const r of RECORDS) await lonnet.put('.', DEMO_DOMAIN, r.user, r.ns, r.values);
+    if ((await client.reply('.', `currentversion:${DEMO_RESOURCE}`)) === '-1') {
+      const src = join(library.spool, 'welcome.html');
+      writeFileSync(src, WELCOME);
+      const reply = await client.admin(`res:publish:${JSON.stringify([src, DEMO_RESOURCE, 'Welcome'])}`);
+      if (reply.startsWith('error:') || reply === 'refused') throw new Error(`${library.id}: res publish: ${reply}`);
+    }
   } finally {
     await client.close();
   }

@@ -4,7 +4,7 @@
  * function of the running network, so its text is tested as printed.
  */
 import type { DemoLogin } from './demo-setup';
-import { DEMO_DOMAIN } from './demo-setup';
+import { DEMO_DOMAIN, DEMO_RESOURCE } from './demo-setup';
 import type { DemoHost } from './demo-daemons';
 
 export interface GuideServer extends DemoHost {
@@ -40,6 +40,9 @@ export function demoGuide(g: GuideInput): string {
     '',
     `Logins (domain ${DEMO_DOMAIN}, home server ${library.id}; log in at ${webUrl(access.ip, g.httpPort, '/login/')}):`,
     ...g.logins.map((l) => `  ${l.user.padEnd(userWidth)}  ${l.password.padEnd(passwordWidth)}  ${l.note}`),
+    '',
+    `A published resource, copied from ${library.id} to ${access.id} when first read: ${webUrl(access.ip, g.httpPort, DEMO_RESOURCE)}`,
+    `  (${lc} res stats ${accessSpool} counts the fetch; ${lc} res subscribers ${DEMO_RESOURCE} --spool ${library.spool} shows ${access.id})`,
     '',
     'Three things to try:',
     '',
