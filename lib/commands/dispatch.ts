@@ -42,6 +42,16 @@ export interface BatchItem {
   readonly inv: Invocation;
 }
 
+/**
+ * One frame's replies, in order. With `durable`, the batch wrote: no reply
+ * may leave before `durable` resolves (its commit is then on disk); if it
+ * rejects, nothing of the batch may be acknowledged.
+ */
+export interface BatchResult {
+  readonly replies: Array<string | Promise<string>>;
+  readonly durable?: Promise<void> | undefined;
+}
+
 export class Dispatcher {
   readonly table: CommandTable;
   readonly #services: DaemonServices;
@@ -107,7 +117,7 @@ export class Dispatcher {
    * answer transient too), so a sender's messages are never applied out of
    * order.
    */
-  runBatch(items: readonly BatchItem[]): Array<string | Promise<string>> {
+  runBatch(items: readonly BatchItem[]): BatchResult {
     const runAll = (): Array<string | Promise<string>> => {
       let blocked = false;
       return items.map((i) => {
@@ -118,12 +128,14 @@ export class Dispatcher {
       });
     };
     // Read-only batches (pings, gets) need no transaction at all.
-    if (!items.some((i) => this.#writes(i.line))) return runAll();
+    if (!items.some((i) => this.#writes(i.line))) return { replies: runAll() };
     try {
-      return this.#services.store.transaction(runAll);
+      // The commit's fsync runs off the loop; the replies wait for it (durable).
+      const { result, durable } = this.#services.store.transactionSyncedLater(runAll);
+      return { replies: result, durable };
     } catch (err) {
       this.#log.error(`store commit failed: ${(err as Error).message}`);
-      return items.map(() => toClassicReply(new LoncapadError('LC_ERR_STORE', 'store commit failed')));
+      return { replies: items.map(() => toClassicReply(new LoncapadError('LC_ERR_STORE', 'store commit failed'))) };
     }
   }
 

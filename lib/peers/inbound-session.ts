@@ -44,7 +44,7 @@ import {
 } from '../wire';
 import { replyRoom } from '../reply-room';
 import { checkInbound, type LivenessAction } from './liveness';
-import type { ListenerOptions } from './listener';
+import type { ExecutedBatch, ListenerOptions } from './listener';
 
 export interface InboundRequest {
   readonly id: number;
@@ -263,11 +263,16 @@ export class InboundSession {
     const batch = room === this.#queue.length ? this.#queue : this.#queue.slice(0, room);
     this.#queue = batch === this.#queue ? [] : this.#queue.slice(room);
     if (batch.length > 0) {
-      const replies = this.#hooks.stopping()
-        ? batch.map(() => transientReply('shutting down'))
+      const executed: ExecutedBatch = this.#hooks.stopping()
+        ? { replies: batch.map(() => transientReply('shutting down')) }
         : this.#o.executor.executeBatch(this.peer!, this.served, batch, this.#room);
-      for (let i = 0; i < batch.length; i++) this.#reply(batch[i]!, replies[i]!);
-      if (this.#ending) return this.#endAfterTransient();
+      if (executed.durable === undefined) {
+        this.#replyAll(batch, executed.replies);
+        if (this.#ending) return this.#endAfterTransient();
+      } else {
+        this.#replyWhenDurable(batch, executed.replies, executed.durable);
+        if (this.#ending) return; // the link ends once those replies are out
+      }
     }
     if (this.#overLimits()) {
       this.#sock.pause();
@@ -287,6 +292,37 @@ export class InboundSession {
 
   #overLimits(): boolean {
     return this.#inProgress >= MAX_IN_PROGRESS_PER_SESSION;
+  }
+
+  #replyAll(batch: readonly InboundRequest[], replies: ReadonlyArray<string | Promise<string>>): void {
+    for (let i = 0; i < batch.length; i++) this.#reply(batch[i]!, replies[i]!);
+  }
+
+  /**
+   * The batch wrote: its replies leave once its commit is on disk. Running
+   * stops at once if one of its critical messages failed; if the sync
+   * fails, nothing of the batch is acknowledged (all transient: the peer
+   * resends, and finds what did survive in the applied records).
+   */
+  #replyWhenDurable(batch: readonly InboundRequest[], replies: ReadonlyArray<string | Promise<string>>, durable: Promise<void>): void {
+    if (batch.some((r, i) => r.msgid !== undefined && isTransientString(replies[i]!))) this.#ending = true;
+    this.#inProgress++;
+    durable.then(
+      () => {
+        this.#inProgress--;
+        if (this.#state !== 'up') return;
+        this.#replyAll(batch, replies);
+        if (this.#ending) this.#endAfterTransient();
+        else if (this.#queue.length > 0) this.#drain();
+      },
+      (err: Error) => {
+        this.#inProgress--;
+        if (this.#state !== 'up') return;
+        this.#o.log.error(`inbound link from ${this.peer!.id}: store sync failed: ${err.message}`);
+        this.#replyAll(batch, batch.map(() => transientReply('store sync failed')));
+        this.#endAfterTransient();
+      },
+    );
   }
 
   #reply(req: InboundRequest, reply: string | Promise<string>): void {
@@ -335,4 +371,8 @@ export class InboundSession {
     this.#partialBytes = 0;
     this.#hooks.gone(this);
   }
+}
+
+function isTransientString(reply: string | Promise<string>): boolean {
+  return typeof reply === 'string' && isTransientReply(reply);
 }

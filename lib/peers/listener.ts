@@ -32,7 +32,13 @@ export interface Executor {
    * line or a promise of one. `room` says whether the link has room for
    * large replies (lib/reply-room.ts).
    */
-  executeBatch(caller: HostEntry, served: string, requests: readonly InboundRequest[], room: ReplyRoom): Array<string | Promise<string>>;
+  executeBatch(caller: HostEntry, served: string, requests: readonly InboundRequest[], room: ReplyRoom): ExecutedBatch;
+}
+
+/** Replies in request order; with `durable`, none may leave before it resolves (the batch's writes are then on disk). */
+export interface ExecutedBatch {
+  readonly replies: Array<string | Promise<string>>;
+  readonly durable?: Promise<void> | undefined;
 }
 
 export interface ListenerOptions {

@@ -22,9 +22,9 @@ import type { Logger } from '../log';
 import type { Spool, SpoolRow } from './spool';
 
 /** Rows read per query: bounds the synchronous SQLite work per turn. */
-export const REPLAY_BATCH_ROWS = 512;
+export const REPLAY_BATCH_ROWS = 1024;
 /** Replayed messages in flight at once on one link. */
-export const REPLAY_WINDOW = 256;
+export const REPLAY_WINDOW = 2048;
 /** When some rows timed out, try the pass again after this long, ms. */
 const REPLAY_RETRY_DELAY_MS = 1_000;
 /** Holding a backlog back after transient replies: from one second, doubling, to a minute. */
@@ -177,7 +177,8 @@ export class Replayer {
       this.#spool.delivered(row);
       this.#delivered++;
       this.#transient = 0;
-      this.#o.log.info(`spool: #${row.seq} delivered to ${this.#peer}: ${reply.slice(0, 200)}`);
+      // One line per message would cost more than the delivery; the pass's summary is at info.
+      if (this.#o.log.enabled('debug')) this.#o.log.debug(`spool: #${row.seq} delivered to ${this.#peer}: ${reply.slice(0, 200)}`);
     }
     this.#answerWaiter(row.seq, reply);
     this.#pump();

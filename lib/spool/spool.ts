@@ -263,7 +263,7 @@ export class Spool {
       .finally(() => {
         if (!this.#flushAfterSync) return;
         this.#flushAfterSync = false;
-        this.flush();
+        this.#schedule();
       });
   }
 

@@ -16,6 +16,7 @@ import { KvTable } from './kv-table';
 import { RecordTable } from './record-table';
 import { migrate, openDatabase, transactionRunner, type Db, type TransactionRunner } from './sqlite';
 import { TmpTable } from './tmp-table';
+import { WalSync } from './wal-sync';
 import type { Clock } from './types';
 import { USER_STORE_SCHEMA } from './user-schema';
 import { UsageTable } from './usage-table';
@@ -61,14 +62,20 @@ export class UserStore {
   readonly activity: ActivityLog;
   readonly usage: UsageTable;
   readonly #transaction: TransactionRunner;
+  readonly #walSync: WalSync;
+  readonly #syncNormal;
+  readonly #syncFull;
   readonly #getApplied;
   readonly #addApplied;
   readonly #pruneApplied;
 
   constructor(file: string, options: UserStoreOptions = {}) {
     this.db = openDatabase(file);
-    migrate(this.db, 'user-store', USER_STORE_SCHEMA);
+    migrate(this.db, 'user-store', USER_STORE_SCHEMA); // its first write creates the -wal file WalSync opens
     this.#transaction = transactionRunner(this.db);
+    this.#walSync = new WalSync(file);
+    this.#syncNormal = this.db.prepare('PRAGMA synchronous = NORMAL');
+    this.#syncFull = this.db.prepare('PRAGMA synchronous = FULL');
     const now = options.now ?? Date.now;
     const history = new HistoryLog(this.db, now);
     this.usage = new UsageTable(this.db, options.quotaBytes ?? (() => 0));
@@ -78,18 +85,42 @@ export class UserStore {
     this.ids = new IdMap(this.db, history);
     this.tmp = new TmpTable(this.db, now);
     this.activity = new ActivityLog(this.db, now, this.usage);
-    this.#getApplied = this.db.prepare(`SELECT reply FROM applied WHERE sender IN (?, '${LEGACY_SENDER}') AND msgid = ?`).pluck();
+    // Rows from before ids were scoped by sender answer for anyone until they age out; once
+    // there are none (the usual case), one index probe per lookup instead of two.
+    const legacy = this.db.prepare(`SELECT 1 FROM applied WHERE sender = '${LEGACY_SENDER}' LIMIT 1`).get() !== undefined;
+    this.#getApplied = legacy
+      ? this.db.prepare(`SELECT reply FROM applied WHERE sender IN (?, '${LEGACY_SENDER}') AND msgid = ?`).pluck()
+      : this.db.prepare('SELECT reply FROM applied WHERE sender = ? AND msgid = ?').pluck();
     this.#addApplied = this.db.prepare('INSERT INTO applied (sender, msgid, reply, at) VALUES (?, ?, ?, ?)');
     this.#pruneApplied = this.db.prepare('DELETE FROM applied WHERE at < ?');
   }
 
   close(): void {
+    this.#walSync.close();
     this.db.close();
   }
 
-  /** Run `fn` in one transaction (a savepoint when already inside one). */
+  /** Run `fn` in one transaction (a savepoint when already inside one), durable when it returns. */
   transaction<T>(fn: () => T): T {
     return this.#transaction(fn);
+  }
+
+  /**
+   * Run `fn` in one top-level transaction whose commit is made durable off
+   * the event loop: committed at synchronous=NORMAL, then the WAL synced on
+   * the thread pool (WalSync; docs/spool.md, "Durability"). `durable`
+   * resolves once it is on disk: tell nobody of the outcome before. The
+   * connection is back at FULL for every other commit.
+   */
+  transactionSyncedLater<T>(fn: () => T): { result: T; durable: Promise<void> } {
+    this.#syncNormal.run();
+    let result: T;
+    try {
+      result = this.#transaction(fn);
+    } finally {
+      this.#syncFull.run();
+    }
+    return { result, durable: this.#walSync.sync() };
   }
 
   /** The recorded reply of critical message `msgid` from `sender` (an authenticated lonid), if it was applied. */
