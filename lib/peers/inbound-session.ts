@@ -24,7 +24,7 @@
  */
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { HostEntry } from '../config/hosts';
+import type { HostEntry, HostsTable } from '../config/hosts';
 import { isTransientReply, transientReply, type CloseReason } from '../errors';
 import {
   consumeFinish,
@@ -41,15 +41,43 @@ import {
   SealedWriter,
   type ResponseCreated,
   type SealedSession,
+  type StaticKeys,
 } from '../wire';
-import { replyRoom } from '../reply-room';
-import { checkInbound, type LivenessAction } from './liveness';
-import type { ExecutedBatch, ListenerOptions } from './listener';
+import type { Logger } from '../log';
+import { replyRoom, type ReplyRoom } from '../reply-room';
+import { checkInbound, type LivenessAction, type LivenessTiming } from './liveness';
+import type { RefusalLog } from './refusal-log';
 
 export interface InboundRequest {
   readonly id: number;
   readonly command: string;
   readonly msgid: string | undefined;
+}
+
+export interface Executor {
+  /**
+   * Run requests from `caller`, in order; replies in the same order, each a
+   * line or a promise of one. `room` says whether the link has room for
+   * large replies (lib/reply-room.ts).
+   */
+  executeBatch(caller: HostEntry, served: string, requests: readonly InboundRequest[], room: ReplyRoom): ExecutedBatch;
+}
+
+/** Replies in request order; with `durable`, none may leave before it resolves (the batch's writes are then on disk). */
+export interface ExecutedBatch {
+  readonly replies: Array<string | Promise<string>>;
+  readonly durable?: Promise<void> | undefined;
+}
+
+/** What a session needs of the listener that accepted it. */
+export interface SessionOptions {
+  readonly keys: StaticKeys;
+  readonly hosts: () => HostsTable;
+  readonly ownIds: () => readonly string[];
+  readonly executor: Executor;
+  readonly log: Logger;
+  readonly refusals: RefusalLog;
+  readonly timing: LivenessTiming;
 }
 
 /**
@@ -87,7 +115,7 @@ export class InboundSession {
   readonly ip: string;
   #state: SessionState = 'hello';
   readonly #sock: Socket;
-  readonly #o: ListenerOptions;
+  readonly #o: SessionOptions;
   readonly #hooks: SessionHooks;
   readonly #decoder = new FrameDecoder(MAX_HANDSHAKE_FRAME_BYTES);
   #pending: ResponseCreated | undefined;
@@ -108,7 +136,7 @@ export class InboundSession {
   #closingSince: number | undefined;
   readonly #room = replyRoom(() => (this.#writer?.pendingChars ?? 0) + this.#sock.writableLength < MAX_PENDING_OUTPUT_CHARS);
 
-  constructor(sock: Socket, ip: string, o: ListenerOptions, hooks: SessionHooks) {
+  constructor(sock: Socket, ip: string, o: SessionOptions, hooks: SessionHooks) {
     this.#sock = sock;
     this.ip = ip;
     this.#o = o;

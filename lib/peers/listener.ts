@@ -14,43 +14,16 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { HostEntry, HostsTable } from '../config/hosts';
 import type { CloseReason } from '../errors';
-import type { Logger } from '../log';
-import type { ReplyRoom } from '../reply-room';
-import type { StaticKeys } from '../wire';
 import { HandshakeAdmission, type AdmissionPolicy } from './admission';
-import { InboundSession, type InboundRequest } from './inbound-session';
-import { checkEveryMs, type LivenessTiming } from './liveness';
-import { RefusalLog } from './refusal-log';
+import { InboundSession, type SessionOptions } from './inbound-session';
+import { checkEveryMs } from './liveness';
 
-export type { InboundRequest } from './inbound-session';
+export type { ExecutedBatch, Executor, InboundRequest } from './inbound-session';
 
-export interface Executor {
-  /**
-   * Run requests from `caller`, in order; replies in the same order, each a
-   * line or a promise of one. `room` says whether the link has room for
-   * large replies (lib/reply-room.ts).
-   */
-  executeBatch(caller: HostEntry, served: string, requests: readonly InboundRequest[], room: ReplyRoom): ExecutedBatch;
-}
-
-/** Replies in request order; with `durable`, none may leave before it resolves (the batch's writes are then on disk). */
-export interface ExecutedBatch {
-  readonly replies: Array<string | Promise<string>>;
-  readonly durable?: Promise<void> | undefined;
-}
-
-export interface ListenerOptions {
+export interface ListenerOptions extends SessionOptions {
   readonly ip: string;
   readonly port: number;
-  readonly keys: StaticKeys;
-  readonly hosts: () => HostsTable;
-  readonly ownIds: () => readonly string[];
-  readonly executor: Executor;
-  readonly log: Logger;
-  readonly refusals: RefusalLog;
-  readonly timing: LivenessTiming;
   readonly admission?: AdmissionPolicy | undefined;
   /** A listed peer completed a handshake with us: it is alive, retry our link to it. */
   readonly onPeerConnected: (peer: string) => void;
