@@ -13,7 +13,7 @@
  * Memory is bounded by MAX_SUMMARISED_SOURCES entries; the timer runs only
  * while something is counted, and is unref'd.
  */
-import type { WebLog } from './request-env';
+import type { WebLog } from './web-auth';
 
 /** Lines a single source may have per period before its failures are only counted. */
 export const LINES_PER_SOURCE = 5;

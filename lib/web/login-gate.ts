@@ -17,22 +17,15 @@ import { isUnreachable } from '../errors';
 import type { LoginFailureLog } from './login-failure-log';
 import type { LoginThrottle, ThrottleScope } from './login-throttle';
 import { userParty } from './permissions';
-import type { WebAuth, WebLog } from './request-env';
+import type { AcceptedLogin, WebAuth, WebLog } from './web-auth';
+
+export type { AcceptedLogin } from './web-auth';
 
 export type PasswordCheck =
   | AcceptedLogin
   | { readonly kind: 'refused' }
   | { readonly kind: 'throttled'; readonly retryAfterS: number; readonly scope: ThrottleScope }
   | { readonly kind: 'unavailable' };
-
-/** A passed check: what `env.login` needs to open her session. */
-export interface AcceptedLogin {
-  readonly kind: 'accepted';
-  readonly user: string;
-  readonly domain: string;
-  /** Her auth token at the home server when the password was checked. */
-  readonly authToken: string;
-}
 
 const REFUSED = Object.freeze({ kind: 'refused' as const });
 

@@ -14,44 +14,24 @@
  * Only new logins move; existing sessions never do.
  */
 import type { ServerResponse } from 'node:http';
-import type { AcceptedLogin } from './login-gate';
+import { sendPage } from './page-layout';
+import type { LoginPlacement } from './web-auth';
 
-export type LoginPlacement =
-  | { readonly kind: 'here' }
-  | { readonly kind: 'spare'; readonly spare: string }
-  | { readonly kind: 'overloaded'; readonly retryAfterS: number };
-
-/** A login handed over: who (with her auth token as her home answered it) and where she was going. */
-export interface LoginGrant extends AcceptedLogin {
-  readonly returnUrl: string;
-}
-
-export interface LoginOffload {
-  /** Where a login arriving now should happen. */
-  place(): Promise<LoginPlacement>;
-  /** The URL on `spare` that logs this (already authenticated) user in there. */
-  handOver(grant: LoginGrant, spare: string): string;
-  /** Redeem a token issued for this host by `from`; undefined when it is not valid (any more). */
-  redeem(token: string, from: string): Promise<LoginGrant | undefined>;
-}
+export type { LoginGrant, LoginOffload, LoginPlacement } from './web-auth';
 
 export const LOG_IN_HERE: LoginPlacement = { kind: 'here' };
 
-/** Every spare is overloaded or unreachable too. */
+/** Every spare is overloaded or unreachable too: the same look as every other error page. */
 export function sendOverloaded(res: ServerResponse, retryAfterS: number): void {
-  const html = `<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>Server busy</title></head><body>
-<h1>This server is busy</h1>
-<p>Too many people are working on this server and its spare servers just now, so no new logins
-are accepted for the moment. Please try again in a few minutes; if you are already logged in,
-you can go on working.</p>
-</body></html>
-`;
-  res.writeHead(503, {
-    'Content-Type': 'text/html; charset=utf-8',
-    'Content-Length': Buffer.byteLength(html),
-    'Retry-After': String(retryAfterS),
-    'Cache-Control': 'no-store',
-  });
-  res.end(html);
+  sendPage(
+    res,
+    503,
+    {
+      title: 'This server is busy',
+      main:
+        '<h1>This server is busy</h1>\n<p>Too many people are working on this server and its spare servers just now, so no ' +
+        'new logins are accepted for the moment. Please try again in a few minutes; if you are already logged in, you can go on working.</p>',
+    },
+    { 'Retry-After': String(retryAfterS), 'Cache-Control': 'no-store' },
+  );
 }

@@ -9,7 +9,7 @@ import type { HostsTable } from '../config';
 import { ROLES_NAMESPACE } from '../commands/user-data';
 import { homeServer, Lonnet, LonnetError, NO_HOST, type Transport } from '../client/lonnet';
 import { LoncapadError } from '../errors';
-import type { UserProfile, WebAuth } from './request-env';
+import type { UserProfile, WebAuth } from './web-auth';
 import { AUTH_TOKEN_RE } from './session-cookie';
 
 /**

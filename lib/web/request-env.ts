@@ -4,43 +4,15 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { badArgs } from '../errors';
-import type { AcceptedLogin, LoginGate, PasswordCheck } from './login-gate';
-import type { LoginOffload } from './login-offload';
+import type { LoginGate, PasswordCheck } from './login-gate';
 import type { NormalizedTarget } from './normalize-url';
 import { userParty } from './permissions';
 import type { ServerAbout, StatusPageData } from './server-report';
 import type { AuthLevel, Session, SessionManager } from './sessions';
 import type { SiteNode } from './site-node-table';
+import type { AcceptedLogin, WebAuth, WebLog } from './web-auth';
 
-/**
- * How the web part checks a password and a session; the daemon asks the
- * user's home server. Both reject with LC_ERR_PEER_DOWN or LC_ERR_TIMEOUT
- * when her home cannot answer.
- */
-export interface WebAuth {
-  authenticate(user: string, domain: string, password: string): Promise<boolean>;
-  /**
-   * The user's auth token, which her home server replaces whenever her
-   * authentication changes; undefined when no server claims her.
-   */
-  authToken(user: string, domain: string): Promise<string | undefined>;
-  /** Load balancing at login (login-offload.ts); without it every login happens here. */
-  readonly offload?: LoginOffload;
-  /**
-   * Where the user lives and her roles, as her home server keeps them
-   * (`roles` namespace: `/<domain>/<course>_<role>` → `<role>_<end>_<start>`);
-   * undefined when no server claims her.
-   */
-  profile(user: string, domain: string): Promise<UserProfile | undefined>;
-}
-
-export interface UserProfile {
-  /** Her home server's lonid. */
-  readonly home: string;
-  readonly roles: Readonly<Record<string, string>>;
-}
-
-export type WebLog = (level: 'info' | 'warn' | 'error', msg: string) => void;
+export type { UserProfile, WebAuth, WebLog } from './web-auth';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST';
 

@@ -16,7 +16,7 @@
  */
 import { isUnreachable } from '../errors';
 import { splitUserId } from './permissions';
-import type { WebAuth, WebLog } from './request-env';
+import type { WebAuth, WebLog } from './web-auth';
 import { cachedAsync, TtlCache } from './ttl-cache';
 
 /** Users whose answer is remembered. */
