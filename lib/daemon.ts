@@ -9,7 +9,6 @@
  * backlog. Synchronous file work happens only here, before listen().
  */
 import { mkdirSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { adminCommands } from './commands/admin';
 import { watchAuthChanges } from './commands/auth';
@@ -20,16 +19,17 @@ import { Dispatcher } from './commands/dispatch';
 import { CommandTable } from './commands/table';
 import { classicCommands } from './commands/catalogue';
 import {
-  HostsTable,
-  loadConfig,
+  hostsOf,
+  installHostsTable,
   keysDir,
   listenError,
+  loadConfig,
   loadOrCreateKeys,
-  parseHostsTable,
   publicKeyBase64,
-  readHostsTable,
+  selfIn,
   type Config,
   type HostEntry,
+  type HostsTable,
 } from './config';
 import { LoncapadError } from './errors';
 import { createLogger, type Logger } from './log';
@@ -362,12 +362,7 @@ export class Daemon {
    * it by write-and-rename (never a half-written file), then reload.
    */
   async #pushHostsTable(text: string): Promise<string> {
-    const file = this.#config.hostsFile;
-    if (!file) throw new LoncapadError('LC_ERR_BAD_ARGS', 'this host runs the one-host default network (no --hosts file)');
-    this.#checkSelf(parseHostsTable(text, 'the pushed hosts table'), this.#config);
-    const tmp = `${file}.tmp`;
-    await writeFile(tmp, text, { mode: 0o644 });
-    await rename(tmp, file);
+    const file = await installHostsTable(this.#config, publicKeyBase64(this.#keys), text);
     this.log.info(`hosts table pushed by a manager: installed ${file}`);
     return (await this.reload()) ? 'ok' : 'error:reload failed (see the log of the receiving host)';
   }
@@ -553,34 +548,12 @@ export class Daemon {
     });
   }
 
-  /** The hosts table file, or the embedded one-host network made of this machine. */
   #readHosts(config: Config): HostsTable {
-    if (config.hostsFile) return readHostsTable(config.hostsFile);
-    return new HostsTable([
-      {
-        id: config.hostId,
-        domain: config.domain,
-        role: config.role,
-        hostname: 'localhost',
-        ip: config.ip,
-        publicKey: publicKeyBase64(this.#keys),
-      },
-    ]);
+    return hostsOf(config, publicKeyBase64(this.#keys));
   }
 
   #checkSelf(hosts: HostsTable, config: Config): HostEntry {
-    const self = hosts.get(config.hostId);
-    if (!self) {
-      throw new LoncapadError('LC_ERR_CONFIG', `host id "${config.hostId}" is not in ${config.hostsFile ?? 'the hosts table'} (set --host-id)`);
-    }
-    const mine = publicKeyBase64(this.#keys);
-    if (self.publicKey !== mine) {
-      throw new LoncapadError(
-        'LC_ERR_CONFIG',
-        `${config.hostsFile}: ${self.id} is listed with another public key; this host's key is ${mine}`,
-      );
-    }
-    return self;
+    return selfIn(hosts, config, publicKeyBase64(this.#keys));
   }
 
   #expiredHousekeeping(): void {
