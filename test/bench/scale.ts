@@ -28,50 +28,38 @@
  *
  * Options (after `--`): --scale-peers N (1000), --scale-helpers N (4),
  * --scale-rounds N (2), --scale-idle-ms N (30000), --scale-logs DIR (keep
- * the daemon's logs there), --scale-profile DIR (also
- * write CPU profiles of bring-up, idle and reconnect, heap snapshots with
- * none and all up, and their summaries; figures of a profiled run are
- * disturbed by the profiler, so keep them apart).
+ * the daemon's logs there), --scale-profile DIR (also write CPU profiles of
+ * bring-up and idle (inspector, through the probe) and of the restarted
+ * daemon from its first moment (`node --cpu-prof`), heap snapshots with no
+ * link and with all up, and print their summaries: where the time went,
+ * the longest stretches without an idle moment, what the heap grew by per
+ * peer. A profiled run's figures are disturbed by the profiler; take the
+ * figures from runs without it).
+ *
+ * Files: scale-network.ts (addresses, keys, hosts table, limits),
+ * scale-daemon.ts (the daemon process, /proc readings, the local pinger),
+ * scale-helpers.ts and scale-peers.ts (the peers), scale-probe.ts (loaded
+ * into the daemon), profile-summary.ts (reading profiles).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { closeSync, copyFileSync, existsSync, readdirSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import nacl from 'tweetnacl';
 import { connect } from '../../lib';
-import { loadOrCreateKeys, publicKeyBase64 } from '../../lib/config';
 import { ANNOUNCE_PER_TICK, ANNOUNCE_TICK_MS } from '../../lib/peers/announce';
 import { DEFAULT_ADMISSION } from '../../lib/peers/admission';
-import { BIN, type Tap } from '../helpers/network';
+import type { Tap } from '../helpers/network';
 import { waitFor } from '../helpers/wait';
-import { closedLoop } from './measure';
+import { closedLoop, median, percentile as pct, sleep } from './measure';
 import { heapGrowth, inclusiveTop, longestStalls, summarizeCpuProfile } from './profile-summary';
-import type { HelperConfig, HelperCounts, PeerSpec } from './scale-peers';
+import { LocalPinger, ScaleDaemon } from './scale-daemon';
+import { Helpers } from './scale-helpers';
+import { BACKOFF, fdLimits, makeNetwork, PORT, type Network } from './scale-network';
 
-/** Outside the tests' ports (15663 + offsets, 18xxx) and addresses (127.0.x.y). */
-const PORT = 16663;
-const DAEMON_IP = '127.2.0.1';
-const DAEMON_ID = 'hub';
-/** Peers per third octet: 127.2.1.1 … 127.2.1.250, 127.2.2.1 … */
-const PEERS_PER_OCTET = 250;
-/** The daemon's defaults, written out so that the helpers use the same (docs/configuration.md). */
-const PING_INTERVAL_MS = 30_000;
-const PING_TIMEOUT_MS = 10_000;
-const CONNECT_TIMEOUT_MS = 5_000;
-const BACKOFF = { floorMs: 250, ceilingMs: 60_000 };
-const DEAD_AFTER_FAILURES = 3;
-/** Longest setting there is: the daemon's outbound links must not close for idleness during the bench. */
-const IDLE_TIMEOUT_MS = 86_400_000;
 /** Quiet time before each memory reading, so that the last handshakes' garbage is not counted. */
 const SETTLE_MS = 5_000;
-/** RSS is read this many times, this far apart, and the median kept. */
-const RSS_SAMPLES = 5;
-const RSS_EVERY_MS = 200;
 const PING_COUNT = 10_000;
 const PING_WARMUP = 2_000;
-/** Local pings per second while the links come up or reconnect (LocalPinger). */
-const PROBE_PINGS_PER_S = 200;
 /** The reconnect storm is given this long to end; past it the round fails. */
 const RECONNECT_DEADLINE_MS = 180_000;
 
@@ -98,362 +86,6 @@ function options(argv: readonly string[]): Options {
     logDir: arg('--scale-logs'),
   };
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-function pct(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
-// ---- limits -------------------------------------------------------------------
-
-/** The soft and hard limit on open files of this process (children inherit them). */
-function fdLimits(): { soft: number; hard: number } {
-  const line = readFileSync('/proc/self/limits', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('Max open files'))!;
-  const [soft, hard] = line
-    .replace('Max open files', '')
-    .trim()
-    .split(/\s+/)
-    .map((v) => (v === 'unlimited' ? Infinity : Number(v)));
-  return { soft: soft!, hard: hard! };
-}
-
-/**
- * `cmd args` with at least `need` file descriptors: as it is when the
- * inherited limit is enough, else through prlimit (root may raise the hard
- * limit too).
- */
-function withFds(need: number, cmd: string, args: readonly string[]): [string, string[]] {
-  const { soft } = fdLimits();
-  if (soft >= need) return [cmd, [...args]];
-  return ['prlimit', [`--nofile=${need}:${need}`, '--', cmd, ...args]];
-}
-
-// ---- the network ---------------------------------------------------------------
-
-interface Network {
-  readonly dir: string;
-  readonly spool: string;
-  readonly hostsFile: string;
-  readonly peers: PeerSpec[];
-  readonly daemonKey: string;
-}
-
-function peerIp(i: number): string {
-  return `127.2.${1 + Math.floor(i / PEERS_PER_OCTET)}.${1 + (i % PEERS_PER_OCTET)}`;
-}
-
-function makeNetwork(t: Tap, n: number): Network {
-  const dir = mkdtempSync(join(tmpdir(), 'lcd-scale-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const spool = join(dir, 'hub');
-  mkdirSync(spool);
-  const daemonKey = publicKeyBase64(loadOrCreateKeys(spool));
-  const peers: PeerSpec[] = [];
-  for (let i = 0; i < n; i++) {
-    const kp = nacl.box.keyPair();
-    peers.push({ id: `p${i}`, ip: peerIp(i), publicKey: Buffer.from(kp.publicKey).toString('base64'), secretKey: Buffer.from(kp.secretKey).toString('base64') });
-  }
-  const lines = [`${DAEMON_ID}:d1:library:hub.example.org:${DAEMON_IP}:${daemonKey}`, ...peers.map((p) => `${p.id}:d1:access:${p.id}.example.org:${p.ip}:${p.publicKey}`)];
-  const hostsFile = join(dir, 'hosts.tab');
-  writeFileSync(hostsFile, `# scale bench: one daemon and ${n} peers\n${lines.join('\n')}\n`);
-  return { dir, spool, hostsFile, peers, daemonKey };
-}
-
-// ---- the daemon ------------------------------------------------------------------
-
-/** The daemon under test: a child process with the probe (scale-probe.ts) loaded, its log in a file. */
-class ScaleDaemon {
-  private constructor(
-    readonly proc: ChildProcess,
-    readonly probeDir: string,
-    readonly exited: Promise<unknown>,
-    /** From spawn to `ready`, ms. */
-    readonly startMs: number,
-  ) {}
-
-  /** Start it and resolve once it prints `ready` (with how long that took, ms). */
-  static async start(
-    net: Network,
-    fdsNeeded: number,
-    logName: string,
-    { env = {}, nodeFlags = [] }: { env?: Record<string, string>; nodeFlags?: readonly string[] } = {},
-  ): Promise<ScaleDaemon> {
-    const probeDir = mkdtempSync(join(net.dir, 'probe-'));
-    const log = openSync(join(net.dir, logName), 'a');
-    const args = [
-      ...nodeFlags,
-      '--require', join(__dirname, 'scale-probe.js'),
-      BIN, 'start',
-      '--host-id', DAEMON_ID,
-      '--spool', net.spool,
-      '--hosts', net.hostsFile,
-      '--port', String(PORT),
-      '--http-port', '0',
-      '--idle-timeout-ms', String(IDLE_TIMEOUT_MS),
-      '--ping-interval-ms', String(PING_INTERVAL_MS),
-      '--ping-timeout-ms', String(PING_TIMEOUT_MS),
-      '--connect-timeout-ms', String(CONNECT_TIMEOUT_MS),
-      '--backoff-floor-ms', String(BACKOFF.floorMs),
-      '--backoff-ceiling-ms', String(BACKOFF.ceilingMs),
-      '--dead-after-failures', String(DEAD_AFTER_FAILURES),
-    ];
-    const [cmd, argv] = withFds(fdsNeeded, process.execPath, args);
-    const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', log], env: { ...process.env, ...env, LCD_PROBE_DIR: probeDir } });
-    closeSync(log);
-    const exited = once(proc, 'exit');
-    let out = '';
-    proc.stdout!.setEncoding('utf8');
-    const t0 = Date.now();
-    await new Promise<void>((resolve, reject) => {
-      const onData = (s: string): void => {
-        out += s;
-        if (out.includes('ready ')) {
-          proc.stdout!.off('data', onData);
-          proc.off('exit', onExit);
-          proc.stdout!.resume();
-          resolve();
-        }
-      };
-      const onExit = (code: number | null): void => reject(new Error(`the scale daemon exited (${code}) before ready; see ${join(net.dir, logName)}`));
-      proc.stdout!.on('data', onData);
-      proc.once('exit', onExit);
-    });
-    return new ScaleDaemon(proc, probeDir, exited, Date.now() - t0);
-  }
-
-  get pid(): number {
-    return this.proc.pid!;
-  }
-
-  /** Resident set size now, bytes (/proc/<pid>/status VmRSS). */
-  rss(): number {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'))!;
-    return Number(m[1]) * 1024;
-  }
-
-  /** The median of a few RSS readings. */
-  async rssMedian(): Promise<number> {
-    const xs: number[] = [];
-    for (let i = 0; i < RSS_SAMPLES; i++) {
-      xs.push(this.rss());
-      await sleep(RSS_EVERY_MS);
-    }
-    return median(xs);
-  }
-
-  /** CPU time used so far, clock ticks (utime + stime of /proc/<pid>/stat). */
-  cpuTicks(): number {
-    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start at field 3: utime is 14, stime 15.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]);
-  }
-
-  /** One probe command (scale-probe.ts); resolves with its answer. */
-  async probe<T = Record<string, unknown>>(cmd: string, timeoutMs = 60_000): Promise<T> {
-    const out = join(this.probeDir, 'out.json');
-    if (existsSync(out)) unlinkSync(out);
-    writeFileSync(join(this.probeDir, 'cmd'), cmd);
-    this.proc.kill('SIGUSR2');
-    await waitFor(`probe ${cmd}`, () => existsSync(out), { timeoutMs, everyMs: 20 });
-    const answer = JSON.parse(readFileSync(out, 'utf8')) as T & { error?: string };
-    if (answer.error) throw new Error(`probe ${cmd}: ${answer.error}`);
-    return answer;
-  }
-
-  async kill(signal: NodeJS.Signals): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    this.proc.kill(signal);
-    await this.exited;
-  }
-}
-
-/**
- * A local client pinging the daemon itself (`.` ping) from the moment its
- * client socket accepts until `stop`: what every local process of the host
- * sees meanwhile. The pings go out at a fixed rate, PROBE_PINGS_PER_S,
- * whether or not earlier ones were answered, and each one's latency counts
- * from when it was due: a closed loop would send one ping during a stall
- * of the loop and thousands in the quiet moments around it, and its p99
- * would hide the stall (coordinated omission). So the p99 here says: at
- * 99 % of moments, a request sent then was answered within this.
- *
- * Connecting is retried, so that a pinger started with the daemon catches
- * the first moments after a restart, when the peers are already knocking
- * (the peer listener opens just before the client socket, well before
- * `ready`).
- */
-class LocalPinger {
-  readonly latUs: number[] = [];
-  /** When the first connect succeeded (Date.now()). */
-  connectedAt = 0;
-  #done = false;
-  #error: Error | undefined;
-  readonly #loop: Promise<void>;
-
-  constructor(spool: string) {
-    this.#loop = this.#run(spool).catch((err: Error) => {
-      this.#error = err;
-    });
-  }
-
-  async #run(spool: string): Promise<void> {
-    let c: Awaited<ReturnType<typeof connect>> | undefined;
-    while (!c && !this.#done) {
-      try {
-        c = await connect({ spool });
-      } catch {
-        await sleep(5);
-      }
-    }
-    if (!c) return;
-    this.connectedAt = Date.now();
-    const client = c;
-    const everyNs = BigInt(Math.round(1e9 / PROBE_PINGS_PER_S));
-    let due = process.hrtime.bigint();
-    const inFlight = new Set<Promise<void>>();
-    const send = (dueAt: bigint): void => {
-      const tracked: Promise<void> = client
-        .reply('.', 'ping')
-        .then((reply) => {
-          this.latUs.push(Number(process.hrtime.bigint() - dueAt) / 1e3);
-          // `ping` to the daemon itself answers its own lonid.
-          if (reply !== DAEMON_ID) throw new Error(`local ping answered ${reply}`);
-        })
-        .catch((err: Error) => {
-          this.#error ??= err;
-          this.#done = true;
-        })
-        .finally(() => inFlight.delete(tracked));
-      inFlight.add(tracked);
-    };
-    try {
-      while (!this.#done) {
-        // Every ping that is due by now, even when this timer fired late.
-        for (const now = process.hrtime.bigint(); due <= now; due += everyNs) send(due);
-        await sleep(1);
-      }
-      await Promise.all(inFlight);
-    } finally {
-      await client.close();
-    }
-  }
-
-  async stop(): Promise<{ count: number; p50Us: number; p99Us: number; maxUs: number }> {
-    this.#done = true;
-    await this.#loop;
-    if (this.#error) throw this.#error;
-    const lat = [...this.latUs].sort((a, b) => a - b);
-    if (lat.length === 0) return { count: 0, p50Us: NaN, p99Us: NaN, maxUs: NaN };
-    return { count: lat.length, p50Us: Math.round(pct(lat, 50)), p99Us: Math.round(pct(lat, 99)), maxUs: Math.round(lat[lat.length - 1]!) };
-  }
-}
-
-// ---- the helpers ------------------------------------------------------------------
-
-class Helpers {
-  readonly #procs: ChildProcess[] = [];
-  readonly #waiters = new Map<ChildProcess, Array<{ ev: string; resolve: (m: Record<string, unknown>) => void }>>();
-
-  static async start(net: Network, o: Options, fdsPerHelper: number): Promise<Helpers> {
-    const h = new Helpers();
-    const per = Math.ceil(o.peers / o.helpers);
-    for (let i = 0; i < o.helpers; i++) {
-      const cfg: HelperConfig = {
-        daemon: { id: DAEMON_ID, ip: DAEMON_IP, publicKey: net.daemonKey },
-        port: PORT,
-        peers: net.peers.slice(i * per, (i + 1) * per),
-        pingIntervalMs: PING_INTERVAL_MS,
-        pingTimeoutMs: PING_TIMEOUT_MS,
-        connectTimeoutMs: CONNECT_TIMEOUT_MS,
-        backoff: BACKOFF,
-        deadAfterFailures: DEAD_AFTER_FAILURES,
-      };
-      const file = join(net.dir, `helper-${i}.json`);
-      writeFileSync(file, JSON.stringify(cfg));
-      const [cmd, argv] = withFds(fdsPerHelper, process.execPath, [join(__dirname, 'scale-peers.js'), file]);
-      // Not fork(), which only runs node itself: spawn with an IPC channel reaches node through prlimit too.
-      const p = spawn(cmd, argv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-      h.#waiters.set(p, []);
-      p.on('message', (m: Record<string, unknown>) => {
-        const ws = h.#waiters.get(p)!;
-        const i2 = ws.findIndex((w) => w.ev === m.ev);
-        if (i2 >= 0) ws.splice(i2, 1)[0]!.resolve(m);
-        else if (m.ev === 'error') process.stderr.write(`scale helper: ${String(m.message)}\n`);
-      });
-      h.#procs.push(p);
-    }
-    await h.#all('started', undefined);
-    await h.#all('listening', 'listen');
-    return h;
-  }
-
-  #ask(p: ChildProcess, ev: string, cmd: string | undefined): Promise<Record<string, unknown>> {
-    const got = new Promise<Record<string, unknown>>((resolve) => this.#waiters.get(p)!.push({ ev, resolve }));
-    if (cmd) p.send({ cmd });
-    return got;
-  }
-
-  #all(ev: string, cmd: string | undefined): Promise<Array<Record<string, unknown>>> {
-    return Promise.all(this.#procs.map((p) => this.#ask(p, ev, cmd)));
-  }
-
-  send(cmd: string): void {
-    for (const p of this.#procs) p.send({ cmd });
-  }
-
-  async mark(): Promise<void> {
-    await this.#all('marked', 'mark');
-  }
-
-  /** Every helper's counts, summed. */
-  async counts(): Promise<HelperCounts> {
-    const all = (await this.#all('counts', 'counts')) as unknown as HelperCounts[];
-    const sum = (f: (c: HelperCounts) => number): number => all.reduce((s, c) => s + f(c), 0);
-    const latest = (f: (c: HelperCounts) => number | null): number | null => (all.every((c) => f(c) !== null) ? Math.max(...all.map((c) => f(c)!)) : null);
-    const merge = (f: (c: HelperCounts) => Readonly<Record<string, number>>): Record<string, number> => {
-      const out: Record<string, number> = {};
-      for (const c of all) for (const [k, v] of Object.entries(f(c))) out[k] = (out[k] ?? 0) + v;
-      return out;
-    };
-    return {
-      ev: 'counts',
-      peers: sum((c) => c.peers),
-      outboundUp: sum((c) => c.outboundUp),
-      inboundUp: sum((c) => c.inboundUp),
-      outboundAllUpAt: latest((c) => c.outboundAllUpAt),
-      outboundUpAtSinceMark: all.flatMap((c) => c.outboundUpAtSinceMark),
-      inboundPeersSinceMark: sum((c) => c.inboundPeersSinceMark),
-      inboundAllSinceMarkAt: latest((c) => c.inboundAllSinceMarkAt),
-      failures: merge((c) => c.failures),
-      pingsSent: sum((c) => c.pingsSent),
-      pongsReceived: sum((c) => c.pongsReceived),
-      pingsAnswered: sum((c) => c.pingsAnswered),
-      states: merge((c) => c.states),
-    };
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(
-      this.#procs.map(async (p) => {
-        if (p.exitCode !== null || p.signalCode !== null) return;
-        const gone = once(p, 'exit');
-        p.send({ cmd: 'exit' });
-        await gone;
-      }),
-    );
-  }
-}
-
 // ---- one round -----------------------------------------------------------------------
 
 export interface RoundFigures {
