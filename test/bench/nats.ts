@@ -32,6 +32,8 @@ export interface NatsSideBySide {
   /** One request-reply through nats-server and the responder; resolves with the reply text. */
   readonly call: (i: number) => Promise<string>;
   readonly expect: (reply: string) => boolean;
+  /** nats-server and the responder, whose CPU time the bench reads. */
+  readonly pids: readonly number[];
 }
 
 /** The nats-server executable: on PATH, or where Debian puts it (/usr/sbin, often not on a user's PATH). */
@@ -100,5 +102,6 @@ export async function startNats(t: { teardown(fn: () => unknown): void }, say: (
   return {
     call: async () => Buffer.from((await nc.request(NATS_SUBJECT, payload, { timeout: 30_000 })).data).toString(),
     expect: (reply) => reply === NATS_REPLY,
+    pids: [server.pid!, responder.pid!],
   };
 }

@@ -37,7 +37,7 @@ import { connect, type LoncapadClient } from '../../lib';
 import { runCli } from '../helpers/cli';
 import { makeNetwork, query, type Daemon } from '../helpers/network';
 import { waitFor } from '../helpers/wait';
-import { closedLoop, ratio, type Figures } from './measure';
+import { closedLoop, ratio, withCpu, type Figures } from './measure';
 import { startNats, type NatsSideBySide } from './nats';
 
 const JSON_OUT = process.argv.includes('--json');
@@ -84,7 +84,7 @@ async function load(client: LoncapadClient, peer: string, cmd: (i: number) => st
   return closedLoop((i) => client.reply(peer, cmd(i)), { inflight, count, warmup: Math.min(2000, count / 5), ...(expect ? { expect } : {}) });
 }
 
-async function network(a: Daemon, withPutGet: boolean, nats: NatsSideBySide | undefined): Promise<void> {
+async function network(a: Daemon, b: () => Daemon, withPutGet: boolean, nats: NatsSideBySide | undefined): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'lcd-bench-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   await startChild(['server', '127.0.10.5', '15700']);
@@ -103,13 +103,19 @@ async function network(a: Daemon, withPutGet: boolean, nats: NatsSideBySide | un
     [1, 10_000],
     [64, 100_000],
   ] as const) {
+    const warmup = Math.min(2000, count / 5);
+    // Where the time goes: the CPU each process spends per request, beside the wall-clock figures.
     const [base, f, viaNats] = await rounds(
       () => load(plain, 'beta', () => 'ping', inflight, count),
-      () => load(lc, 'beta', () => 'ping', inflight, count, ping),
-      ...(nats ? [() => closedLoop(nats.call, { inflight, count, warmup: Math.min(2000, count / 5), expect: nats.expect })] : []),
+      () => withCpu([a.proc.pid!, b().proc.pid!], warmup + count, () => load(lc, 'beta', () => 'ping', inflight, count, ping)),
+      ...(nats ? [() => withCpu(nats.pids, warmup + count, () => closedLoop(nats.call, { inflight, count, warmup, expect: nats.expect }))] : []),
     );
     record(`ping.${inflight}`, f!, base);
-    if (viaNats) recordNats(inflight, f!, viaNats);
+    recordCpu(`ping.${inflight}`, f as CpuFigures, ['daemon A', 'daemon B']);
+    if (viaNats) {
+      recordNats(inflight, f!, viaNats);
+      recordCpu(`nats.${inflight}`, viaNats as CpuFigures, ['nats-server', 'responder']);
+    }
   }
   if (!withPutGet) return;
   for (const [inflight, count] of [
@@ -124,6 +130,19 @@ async function network(a: Daemon, withPutGet: boolean, nats: NatsSideBySide | un
     record(`put.${inflight}`, put!, base);
     record(`get.${inflight}`, get!, base);
   }
+}
+
+type CpuFigures = Figures & { cpuUsPerReq: number[]; sysUsPerReq: number[]; clientCpuUsPerReq: number };
+
+/** CPU per request of the processes on the path (summed as `<name>.cpu_us_per_req`) and of the client. */
+function recordCpu(name: string, f: CpuFigures, who: readonly string[]): void {
+  const sum = f.cpuUsPerReq.reduce((x, y) => x + y, 0);
+  figures[`${name}.cpu_us_per_req`] = sum;
+  figures[`${name}.client_cpu_us_per_req`] = f.clientCpuUsPerReq;
+  say(
+    `${''.padEnd(22)} CPU per request: ${who.map((w, i) => `${w} ${f.cpuUsPerReq[i]} µs (kernel ${f.sysUsPerReq[i]})`).join(', ')}, ` +
+      `client ${f.clientCpuUsPerReq} µs`,
+  );
 }
 
 /** NATS at `inflight`, and loncapad's ping rate over it (the issue's targets: ≥ 1.5 at 1, ≥ 4 at 64). */
@@ -307,7 +326,7 @@ async function main(): Promise<void> {
     if (typeof started === 'string') say(`nats: skipped: ${started}`);
     else nats = started;
   }
-  if (wanted('network') || nats) await network(a, wanted('network'), nats);
+  if (wanted('network') || nats) await network(a, () => b, wanted('network'), nats);
   if (wanted('dump')) await dumpWhilePinging(a);
   if (wanted('spool')) {
     await spool(

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { connect } from '../../lib';
 import { BIN } from '../helpers/network';
 import { waitFor } from '../helpers/wait';
-import { median, percentile as pct, sleep } from './measure';
+import { median, percentile as pct, processCpuTicks, sleep } from './measure';
 import {
   BACKOFF,
   CONNECT_TIMEOUT_MS,
@@ -113,10 +113,7 @@ export class ScaleDaemon {
 
   /** CPU time used so far, clock ticks (utime + stime of /proc/<pid>/stat). */
   cpuTicks(): number {
-    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start at field 3: utime is 14, stime 15.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]);
+    return processCpuTicks(this.pid);
   }
 
   /** One probe command (scale-probe.ts); resolves with its answer. */

@@ -41,7 +41,6 @@
  * scale-helpers.ts and scale-peers.ts (the peers), scale-probe.ts (loaded
  * into the daemon), profile-summary.ts (reading profiles).
  */
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -50,7 +49,7 @@ import { ANNOUNCE_PER_TICK, ANNOUNCE_TICK_MS } from '../../lib/peers/announce';
 import { DEFAULT_ADMISSION } from '../../lib/peers/admission';
 import type { Tap } from '../helpers/network';
 import { waitFor } from '../helpers/wait';
-import { closedLoop, median, percentile as pct, sleep } from './measure';
+import { clockTicksPerSecond, closedLoop, median, percentile as pct, sleep } from './measure';
 import { heapGrowth, inclusiveTop, longestStalls, summarizeCpuProfile } from './profile-summary';
 import { LocalPinger, ScaleDaemon } from './scale-daemon';
 import { Helpers } from './scale-helpers';
@@ -313,11 +312,6 @@ async function round(t: Tap, say: (line: string) => void, net: Network, o: Optio
   return figures;
 }
 
-let ticksPerSecond: number | undefined;
-function clockTicksPerSecond(): number {
-  ticksPerSecond ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-  return ticksPerSecond;
-}
 
 function summarizeProfiles(dir: string, rounds: number, n: number, say: (line: string) => void): void {
   for (let r = 1; r <= rounds; r++) {
