@@ -340,11 +340,22 @@ async function main(): Promise<void> {
   if (JSON_OUT) say(JSON.stringify(figures));
 }
 
+/** Stop what the bench started (daemons, helpers, servers), once, last started first. */
+async function cleanUp(): Promise<void> {
+  for (let c = cleanups.pop(); c; c = cleanups.pop()) await c();
+}
+
+// Interrupted (Ctrl-C, a timeout): leave no daemon or helper behind, least of all the scale part's.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`bench: ${signal}; stopping what it started\n`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
 main()
   .catch((err) => {
     process.stderr.write(`bench failed: ${(err as Error).stack}\n`);
     process.exitCode = 1;
   })
-  .finally(async () => {
-    for (const c of cleanups.reverse()) await c();
-  });
+  .finally(cleanUp);

@@ -3,6 +3,7 @@
  * 1,000 peers with their own keys at their own loopback addresses, the
  * hosts table that lists them all, and the open-files limit they need.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,14 +43,27 @@ export function fdLimits(): { soft: number; hard: number } {
 }
 
 /**
- * `cmd args` with at least `need` file descriptors: as it is when the
- * inherited limit is enough, else through prlimit (root may raise the hard
- * limit too).
+ * How `need` descriptors are had: the inherited soft limit when it is
+ * enough; else the soft limit raised with prlimit, up to the hard limit;
+ * past the hard limit only with CAP_SYS_RESOURCE (root outside a container),
+ * which is tried once. Says what it did, for the bench's output.
  */
+export function planFds(need: number): { prefix: string[]; note: string } {
+  const { soft, hard } = fdLimits();
+  if (soft >= need) return { prefix: [], note: `enough: the daemon needs ~${need}` };
+  if (hard >= need) return { prefix: ['prlimit', `--nofile=${need}:`, '--'], note: `soft limit raised to ${need} for the daemon and the helpers with prlimit` };
+  const raised = spawnSync('prlimit', [`--nofile=${need}:${need}`, '--', 'true'], { stdio: 'ignore' }).status === 0;
+  if (raised) return { prefix: ['prlimit', `--nofile=${need}:${need}`, '--'], note: `soft and hard limits raised to ${need} with prlimit` };
+  return {
+    prefix: ['prlimit', `--nofile=${hard}:`, '--'],
+    note: `the daemon needs ~${need} but the hard limit is ${hard} and cannot be raised here: expect EMFILE; use --scale-peers ${Math.floor((hard - 256) / 3)} or less`,
+  };
+}
+
+/** `cmd args` with the descriptors `planFds(need)` could get. */
 export function withFds(need: number, cmd: string, args: readonly string[]): [string, string[]] {
-  const { soft } = fdLimits();
-  if (soft >= need) return [cmd, [...args]];
-  return ['prlimit', [`--nofile=${need}:${need}`, '--', cmd, ...args]];
+  const { prefix } = planFds(need);
+  return prefix.length === 0 ? [cmd, [...args]] : [prefix[0]!, [...prefix.slice(1), cmd, ...args]];
 }
 
 // ---- the network ---------------------------------------------------------------

@@ -53,7 +53,7 @@ import { clockTicksPerSecond, closedLoop, median, percentile as pct, sleep } fro
 import { heapGrowth, inclusiveTop, longestStalls, summarizeCpuProfile } from './profile-summary';
 import { LocalPinger, ScaleDaemon } from './scale-daemon';
 import { Helpers } from './scale-helpers';
-import { BACKOFF, fdLimits, makeNetwork, PORT, type Network } from './scale-network';
+import { BACKOFF, fdLimits, makeNetwork, planFds, PORT, type Network } from './scale-network';
 
 /** Quiet time before each memory reading, so that the last handshakes' garbage is not counted. */
 const SETTLE_MS = 5_000;
@@ -349,7 +349,7 @@ export async function benchScale(t: Tap, say: (line: string) => void, argv: read
   );
   say(
     `  limits: open files soft ${soft} / hard ${hard}` +
-      (soft >= need ? ` (enough: the daemon needs ~${need})` : ` (raised to ${need} for the daemon and the helpers with prlimit)`) +
+      ` (${planFds(need).note})` +
       `; handshake admission: ${DEFAULT_ADMISSION.perSourcePending} pending per address, ${DEFAULT_ADMISSION.totalPending} in total, ` +
       `Hellos ${DEFAULT_ADMISSION.perSourceRate}/s per address (burst ${DEFAULT_ADMISSION.perSourceBurst}), ${DEFAULT_ADMISSION.totalRate}/s in total (burst ${DEFAULT_ADMISSION.totalBurst}); ` +
       `announcement ${ANNOUNCE_PER_TICK} every ${ANNOUNCE_TICK_MS} ms`,
