@@ -19,7 +19,7 @@ import {
   withFds,
   type Network,
 } from './scale-network';
-import type { HelperConfig, HelperCounts } from './scale-peers';
+import type { HelperConfig, HelperCounts } from './scale-peer-stats';
 
 export class Helpers {
   readonly #procs: ChildProcess[] = [];

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import nacl from 'tweetnacl';
 import { loadOrCreateKeys, publicKeyBase64 } from '../../lib/config';
 import type { Tap } from '../helpers/network';
-import type { PeerSpec } from './scale-peers';
+import type { PeerSpec } from './scale-peer-stats';
 
 /** Outside the tests' ports (15663 + offsets, 18xxx) and addresses (127.0.x.y). */
 export const PORT = 16663;

@@ -38,8 +38,10 @@
  *
  * Files: scale-network.ts (addresses, keys, hosts table, limits),
  * scale-daemon.ts (the daemon process, /proc readings, the local pinger),
- * scale-helpers.ts and scale-peers.ts (the peers), scale-probe.ts (loaded
- * into the daemon), profile-summary.ts (reading profiles).
+ * scale-helpers.ts (the helper processes, seen from here), scale-peers.ts
+ * with scale-peer-outbound.ts, scale-peer-inbound.ts and
+ * scale-peer-stats.ts (a helper process and its peers), scale-probe.ts
+ * (loaded into the daemon), profile-summary.ts (reading profiles).
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
