@@ -28,7 +28,9 @@
  *
  * Options (after `--`): --scale-peers N (1000), --scale-helpers N (4),
  * --scale-rounds N (2), --scale-idle-ms N (30000), --scale-logs DIR (keep
- * the daemon's logs there), --scale-profile DIR (also write CPU profiles of
+ * the daemon's logs there), --scale-apart (bring the daemon's links up first,
+ * then the peers' links, each timed alone with the local ping meanwhile:
+ * which direction stalls the daemon), --scale-profile DIR (also write CPU profiles of
  * bring-up and idle (inspector, through the probe) and of the restarted
  * daemon from its first moment (`node --cpu-prof`), heap snapshots with no
  * link and with all up, and print their summaries: where the time went,
@@ -71,6 +73,8 @@ interface Options {
   idleMs: number;
   profileDir: string | undefined;
   logDir: string | undefined;
+  /** Bring the two directions up one after the other (the daemon's links first), each timed alone. */
+  apart: boolean;
 }
 
 function options(argv: readonly string[]): Options {
@@ -85,6 +89,7 @@ function options(argv: readonly string[]): Options {
     idleMs: Number(arg('--scale-idle-ms') ?? 30_000),
     profileDir: arg('--scale-profile'),
     logDir: arg('--scale-logs'),
+    apart: argv.includes('--scale-apart'),
   };
 }
 // ---- one round -----------------------------------------------------------------------
@@ -138,6 +143,60 @@ async function profileStop(d: ScaleDaemon, p: Profiling | undefined, phase: stri
   if (p) await d.probe(`prof-stop ${join(p.dir, `round${p.round}-${phase}.cpuprofile`)}`);
 }
 
+type PingFigures = Awaited<ReturnType<LocalPinger['stop']>>;
+
+/**
+ * Bring links up while a local client pings the daemon itself: the peers'
+ * links to it (`inbound`: the helpers connect all their peers at once)
+ * and/or its links to them (`outbound`: one ping through each, all sent at
+ * once). Times are from the start, ms; `text` says the rest for the output.
+ */
+async function bringUp(
+  d: ScaleDaemon,
+  helpers: Helpers,
+  client: Awaited<ReturnType<typeof connect>>,
+  net: Network,
+  which: { inbound: boolean; outbound: boolean },
+): Promise<{ inboundMs: number; outboundMs: number; ping: PingFigures; text: string }> {
+  const pinger = new LocalPinger(net.spool);
+  await waitFor('local pinger connected', () => pinger.connectedAt > 0);
+  await d.probe('eld-start');
+  const t0 = Date.now();
+  if (which.inbound) helpers.send('connect');
+  let outboundAt = t0;
+  let wrong = 0;
+  const outbound = which.outbound
+    ? Promise.all(
+        net.peers.map(async (p) => {
+          const reply = await client.reply(p.id, 'ping', { timeoutMs: 120_000 });
+          if (reply !== p.id) wrong++;
+          outboundAt = Math.max(outboundAt, Date.now());
+        }),
+      )
+    : Promise.resolve();
+  const inboundAt = which.inbound
+    ? await waitFor('every peer connected to the daemon', async () => (await helpers.counts()).outboundAllUpAt, { timeoutMs: 180_000, everyMs: 50 })
+    : t0;
+  await outbound;
+  const ping = await pinger.stop();
+  const loop = await d.probe<LoopDelay>('eld');
+  if (wrong > 0) throw new Error(`${wrong} pings through the daemon's links got a wrong reply`);
+  let text = '';
+  if (which.inbound) {
+    const c = await helpers.counts();
+    const upAt = c.outboundUpAtSinceMark.map((at) => at - t0).sort((a, b) => a - b);
+    const late = upAt.filter((ms) => ms > BACKOFF.ceilingMs / 2).length;
+    text +=
+      `each peer's link up after p50 ${pct(upAt, 50)}, p90 ${pct(upAt, 90)}, max ${upAt[upAt.length - 1]} ms` +
+      (late > 0 ? ` (${late} after more than ${BACKOFF.ceilingMs / 2000} s: marked dead, retried at the ${BACKOFF.ceilingMs / 1000} s ceiling)` : '') +
+      `; failed attempts ${JSON.stringify(c.failures)}; `;
+  }
+  text +=
+    `local pings meanwhile ${ping.count}: p50 ${ping.p50Us} µs, p99 ${ping.p99Us} µs, max ${ping.maxUs} µs; ` +
+    `the daemon's loop delay p50 ${loop.p50Ms} ms, p99 ${loop.p99Ms} ms, max ${loop.maxMs} ms`;
+  return { inboundMs: inboundAt - t0, outboundMs: outboundAt - t0, ping, text };
+}
+
 async function round(t: Tap, say: (line: string) => void, net: Network, o: Options, r: number): Promise<RoundFigures> {
   const n = o.peers;
   const prof = o.profileDir ? { dir: o.profileDir, round: r } : undefined;
@@ -169,39 +228,27 @@ async function round(t: Tap, say: (line: string) => void, net: Network, o: Optio
   const client = await connect({ spool: net.spool });
   t.teardown(() => client.close());
   await profileStart(d1, prof);
-  const upPinger = new LocalPinger(net.spool);
-  await waitFor('local pinger connected', () => upPinger.connectedAt > 0);
-  await d1.probe('eld-start');
-  const t0 = Date.now();
-  helpers.send('connect');
-  let upOutboundAt = 0;
-  let wrong = 0;
-  const outbound = Promise.all(
-    net.peers.map(async (p) => {
-      const reply = await client.reply(p.id, 'ping', { timeoutMs: 120_000 });
-      if (reply !== p.id) wrong++;
-      upOutboundAt = Math.max(upOutboundAt, Date.now());
-    }),
-  );
-  const inbound = await waitFor('every peer connected to the daemon', async () => (await helpers.counts()).outboundAllUpAt, { timeoutMs: 180_000, everyMs: 50 });
-  await outbound;
-  const upPing = await upPinger.stop();
-  const upLoop = await d1.probe<LoopDelay>('eld');
-  if (wrong > 0) throw new Error(`${wrong} pings through the daemon's links got a wrong reply`);
+  let upMs: number;
+  let upInboundMs: number;
+  let upOutboundMs: number;
+  let upPing: PingFigures;
+  if (!o.apart) {
+    const both = await bringUp(d1, helpers, client, net, { inbound: true, outbound: true });
+    ({ inboundMs: upInboundMs, outboundMs: upOutboundMs, ping: upPing } = both);
+    upMs = Math.max(upInboundMs, upOutboundMs);
+    say(`  round ${r}: all ${n} peers up in ${upMs} ms (their links to the daemon ${upInboundMs} ms, the daemon's links to them ${upOutboundMs} ms); ${both.text}`);
+  } else {
+    // Each direction alone, to tell which one stalls the daemon: its links first, then the peers'.
+    const out = await bringUp(d1, helpers, client, net, { inbound: false, outbound: true });
+    say(`  round ${r}: the daemon's ${n} links alone up in ${out.outboundMs} ms; ${out.text}`);
+    const inn = await bringUp(d1, helpers, client, net, { inbound: true, outbound: false });
+    say(`  round ${r}: then the peers' ${n} links alone up in ${inn.inboundMs} ms; ${inn.text}`);
+    upOutboundMs = out.outboundMs;
+    upInboundMs = inn.inboundMs;
+    upMs = upOutboundMs + upInboundMs;
+    upPing = inn.ping.p99Us > out.ping.p99Us ? inn.ping : out.ping;
+  }
   await profileStop(d1, prof, 'bringup');
-  const upInboundMs = inbound - t0;
-  const upOutboundMs = upOutboundAt - t0;
-  const upMs = Math.max(upInboundMs, upOutboundMs);
-  const afterUp = await helpers.counts();
-  const upAt = afterUp.outboundUpAtSinceMark.map((at) => at - t0).sort((a, b) => a - b);
-  const late = upAt.filter((ms) => ms > BACKOFF.ceilingMs / 2).length;
-  say(
-    `  round ${r}: all ${n} peers up in ${upMs} ms (their links to the daemon ${upInboundMs} ms, the daemon's links to them ${upOutboundMs} ms); ` +
-      `each peer's link up after p50 ${pct(upAt, 50)}, p90 ${pct(upAt, 90)}, max ${upAt[upAt.length - 1]} ms` +
-      (late > 0 ? ` (${late} after more than ${BACKOFF.ceilingMs / 2000} s: marked dead, retried at the ${BACKOFF.ceilingMs / 1000} s ceiling)` : '') +
-      `; failed attempts ${JSON.stringify(afterUp.failures)}; local pings meanwhile ${upPing.count}: p50 ${upPing.p50Us} µs, p99 ${upPing.p99Us} µs, max ${upPing.maxUs} µs; ` +
-      `the daemon's loop delay p50 ${upLoop.p50Ms} ms, p99 ${upLoop.p99Ms} ms, max ${upLoop.maxMs} ms`,
-  );
 
   // 3. Memory with every link up and idle.
   await sleep(SETTLE_MS);
