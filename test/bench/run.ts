@@ -41,7 +41,7 @@ import { closedLoop, ratio, withCpu, type Figures } from './measure';
 import { startNats, type NatsSideBySide } from './nats';
 
 const JSON_OUT = process.argv.includes('--json');
-/** `--only network,dump,spool,web` runs a subset. */
+/** `--only network,nats,dump,spool,web,replication,scale` runs a subset (see the module comment). */
 const ONLY = (() => {
   const i = process.argv.indexOf('--only');
   return i < 0 ? undefined : new Set(process.argv[i + 1]!.split(','));
