@@ -14,9 +14,19 @@
  *   replication  first access of a 1 MB resource on an access server vs a bare
  *            download from the home; serving a replicated copy vs a bare
  *            node:http static file (replication.ts)
+ *   nats     the same request-reply as `ping` through a real nats-server to a
+ *            responder process, interleaved with the ping rounds; prints
+ *            loncapad / NATS (nats.ts; skipped with a line when nats-server
+ *            cannot be had). `--only nats` runs the ping rounds and NATS only.
+ *   scale    one daemon with 1,000 peers (helper processes speaking the wire
+ *            protocol): time to bring the links up, RSS per link, idle CPU,
+ *            ping p99 through one link, local ping p99 while all 1,000
+ *            reconnect after a restart (scale.ts). Only with `--only scale`:
+ *            it takes a few minutes and wants a quiet machine.
  *
  * `--json` ends the output with one JSON line holding every figure by name;
- * `--only network,dump,spool,web,replication` runs a subset.
+ * `--only network,nats,dump,spool,web,replication,scale` runs a subset
+ * (default: every part but scale).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,15 +37,18 @@ import { connect, type LoncapadClient } from '../../lib';
 import { runCli } from '../helpers/cli';
 import { makeNetwork, query, type Daemon } from '../helpers/network';
 import { waitFor } from '../helpers/wait';
-import { closedLoop, ratio, type Figures } from './measure';
+import { closedLoop, ratio, withCpu, type Figures } from './measure';
+import { startNats, type NatsSideBySide } from './nats';
 
 const JSON_OUT = process.argv.includes('--json');
-/** `--only network,dump,spool,web` runs a subset. */
+/** `--only network,nats,dump,spool,web,replication,scale` runs a subset (see the module comment). */
 const ONLY = (() => {
   const i = process.argv.indexOf('--only');
   return i < 0 ? undefined : new Set(process.argv[i + 1]!.split(','));
 })();
-const wanted = (part: string): boolean => ONLY === undefined || ONLY.has(part);
+/** Parts that only run when named in `--only`. */
+const ON_REQUEST = new Set(['scale']);
+const wanted = (part: string): boolean => (ONLY === undefined ? !ON_REQUEST.has(part) : ONLY.has(part));
 const figures: Record<string, number> = {};
 const cleanups: Array<() => unknown> = [];
 const teardown = { teardown: (fn: () => unknown) => void cleanups.push(fn) };
@@ -71,7 +84,7 @@ async function load(client: LoncapadClient, peer: string, cmd: (i: number) => st
   return closedLoop((i) => client.reply(peer, cmd(i)), { inflight, count, warmup: Math.min(2000, count / 5), ...(expect ? { expect } : {}) });
 }
 
-async function network(a: Daemon): Promise<void> {
+async function network(a: Daemon, b: () => Daemon, withPutGet: boolean, nats: NatsSideBySide | undefined): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'lcd-bench-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   await startChild(['server', '127.0.10.5', '15700']);
@@ -81,18 +94,30 @@ async function network(a: Daemon): Promise<void> {
   const lc = await a.client();
   cleanups.push(() => plain.close(), () => lc.close());
 
-  say(`— network: client → A → B → back (plain relay: the same hops, no crypto, no commands); median of ${ROUNDS} interleaved rounds`);
+  say(
+    `— network: client → A → B → back (plain relay: the same hops, no crypto, no commands)` +
+      `${nats ? '; NATS: client → nats-server → responder → back' : ''}; median of ${ROUNDS} interleaved rounds`,
+  );
   const ping = (r: string) => r === 'beta';
   for (const [inflight, count] of [
     [1, 10_000],
     [64, 100_000],
   ] as const) {
-    const [base, f] = await rounds(
+    const warmup = Math.min(2000, count / 5);
+    // Where the time goes: the CPU each process spends per request, beside the wall-clock figures.
+    const [base, f, viaNats] = await rounds(
       () => load(plain, 'beta', () => 'ping', inflight, count),
-      () => load(lc, 'beta', () => 'ping', inflight, count, ping),
+      () => withCpu([a.proc.pid!, b().proc.pid!], warmup + count, () => load(lc, 'beta', () => 'ping', inflight, count, ping)),
+      ...(nats ? [() => withCpu(nats.pids, warmup + count, () => closedLoop(nats.call, { inflight, count, warmup, expect: nats.expect }))] : []),
     );
-    record(`ping.${inflight}`, f, base);
+    record(`ping.${inflight}`, f!, base);
+    recordCpu(`ping.${inflight}`, f as CpuFigures, ['daemon A', 'daemon B']);
+    if (viaNats) {
+      recordNats(inflight, f!, viaNats);
+      recordCpu(`nats.${inflight}`, viaNats as CpuFigures, ['nats-server', 'responder']);
+    }
   }
+  if (!withPutGet) return;
   for (const [inflight, count] of [
     [1, 5_000],
     [64, 50_000],
@@ -105,6 +130,32 @@ async function network(a: Daemon): Promise<void> {
     record(`put.${inflight}`, put!, base);
     record(`get.${inflight}`, get!, base);
   }
+}
+
+type CpuFigures = Figures & { cpuUsPerReq: number[]; sysUsPerReq: number[]; clientCpuUsPerReq: number };
+
+/** CPU per request of the processes on the path (summed as `<name>.cpu_us_per_req`) and of the client. */
+function recordCpu(name: string, f: CpuFigures, who: readonly string[]): void {
+  const sum = f.cpuUsPerReq.reduce((x, y) => x + y, 0);
+  figures[`${name}.cpu_us_per_req`] = sum;
+  figures[`${name}.client_cpu_us_per_req`] = f.clientCpuUsPerReq;
+  say(
+    `${''.padEnd(22)} CPU per request: ${who.map((w, i) => `${w} ${f.cpuUsPerReq[i]} µs (kernel ${f.sysUsPerReq[i]})`).join(', ')}, ` +
+      `client ${f.clientCpuUsPerReq} µs`,
+  );
+}
+
+/** NATS at `inflight`, and loncapad's ping rate over it (the issue's targets: ≥ 1.5 at 1, ≥ 4 at 64). */
+function recordNats(inflight: number, ping: Figures, nats: Figures): void {
+  const r = ratio(ping.rate, nats.rate);
+  figures[`nats.${inflight}.rate`] = nats.rate;
+  figures[`nats.${inflight}.p50_us`] = nats.p50Us;
+  figures[`nats.${inflight}.p99_us`] = nats.p99Us;
+  figures[`nats.${inflight}.ratio`] = r;
+  say(
+    `${`nats.${inflight}`.padEnd(22)} ${String(nats.rate).padStart(8)} req/s  p50 ${String(nats.p50Us).padStart(6)} µs  p99 ${String(nats.p99Us).padStart(6)} µs` +
+      `   loncapad / NATS ${r.toFixed(2)} (target ≥ ${inflight === 1 ? '1.5' : '4'})`,
+  );
 }
 
 /** Noise on these machines is large: run the contenders in turn, ROUNDS times, and keep each one's median run. */
@@ -252,6 +303,16 @@ async function replication(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (wanted('scale')) {
+    const { benchScale } = await import('./scale');
+    const f = await benchScale(teardown, say, process.argv);
+    for (const [k, v] of Object.entries(f)) figures[`scale.${k}`] = v;
+  }
+  const daemonParts = ['network', 'nats', 'dump', 'spool', 'web', 'replication'];
+  if (!daemonParts.some(wanted)) {
+    if (JSON_OUT) say(JSON.stringify(figures));
+    return;
+  }
   const net = await makeNetwork(teardown, [
     { id: 'alpha', ip: '127.0.10.2' },
     { id: 'beta', ip: '127.0.10.3' },
@@ -259,7 +320,13 @@ async function main(): Promise<void> {
   // alpha logs at info: the replay figures are read from its replay lines.
   const a = await net.start('alpha', ['--log-level', 'info']);
   let b = await net.start('beta', ['--log-level', 'warn']);
-  if (wanted('network')) await network(a);
+  let nats: NatsSideBySide | undefined;
+  if (wanted('nats')) {
+    const started = await startNats(teardown, say);
+    if (typeof started === 'string') say(`nats: skipped: ${started}`);
+    else nats = started;
+  }
+  if (wanted('network') || nats) await network(a, () => b, wanted('network'), nats);
   if (wanted('dump')) await dumpWhilePinging(a);
   if (wanted('spool')) {
     await spool(
@@ -273,11 +340,22 @@ async function main(): Promise<void> {
   if (JSON_OUT) say(JSON.stringify(figures));
 }
 
+/** Stop what the bench started (daemons, helpers, servers), once, last started first. */
+async function cleanUp(): Promise<void> {
+  for (let c = cleanups.pop(); c; c = cleanups.pop()) await c();
+}
+
+// Interrupted (Ctrl-C, a timeout): leave no daemon or helper behind, least of all the scale part's.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`bench: ${signal}; stopping what it started\n`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
 main()
   .catch((err) => {
     process.stderr.write(`bench failed: ${(err as Error).stack}\n`);
     process.exitCode = 1;
   })
-  .finally(async () => {
-    for (const c of cleanups.reverse()) await c();
-  });
+  .finally(cleanUp);
