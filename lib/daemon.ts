@@ -35,7 +35,7 @@ import { LoncapadError } from './errors';
 import { createLogger, type Logger } from './log';
 import { ClassicSockets, InFlight, InputBudget, MuxSocketServer, type RouteFn } from './local';
 import { DaemonMetrics, metricsPage, rootAdmins } from './metrics';
-import { announceTo, PeerLink, PeerListener, PeerTable, RefusalLog } from './peers';
+import { announceTo, HandshakePacer, PeerLink, PeerListener, PeerTable, RefusalLog } from './peers';
 import { acquirePidLock } from './pid-lock';
 import { readSpares, Replication, replicationCommands, type Spares } from './replication';
 import { RecentErrors } from './recent-errors';
@@ -95,6 +95,8 @@ export class Daemon {
   /** The router's route, telling the web server of password changes that pass through (their sessions end). */
   readonly #route: RouteFn;
   readonly #inFlight = new InFlight();
+  /** Outbound dialing slots and handshake crypto per loop turn, shared by every link and the listener. */
+  readonly #handshakes = new HandshakePacer();
   readonly #mux: MuxSocketServer;
   readonly #classic: ClassicSockets;
   readonly #web: WebServer | undefined;
@@ -227,6 +229,7 @@ export class Daemon {
       },
       log,
       refusals: new RefusalLog(log),
+      pacer: this.#handshakes,
       timing: config,
       onPeerConnected: (id) => {
         if (this.#peers.get(id)?.peerIsBack()) log.info(`retrying ${id}: it connected to us`);
@@ -544,6 +547,7 @@ export class Daemon {
         deadAfterFailures: c.deadAfterFailures,
       },
       hasBacklog: () => this.spool.depth(peer.id) > 0,
+      pacer: this.#handshakes,
       log: this.log,
     });
   }

@@ -37,10 +37,11 @@ t.test('hosts table', async (t) => {
 t.test('backoff', async (t) => {
   const policy = { floorMs: 100, ceilingMs: 5_000 };
   t.equal(nextDelayMs(0, policy, () => 0), 100, 'never below the floor');
-  t.equal(nextDelayMs(3, policy, () => 0), 400, 'half of 800 at the low end of the jitter');
-  t.equal(nextDelayMs(3, policy, () => 1), 800);
+  t.equal(nextDelayMs(0, policy, () => 1), 200, 'the first retry is jittered too, up to twice the floor');
+  t.equal(nextDelayMs(3, policy, () => 0), 800, 'the base: floor × 2^attempt');
+  t.equal(nextDelayMs(3, policy, () => 1), 1_600, 'up to twice the base');
   t.equal(nextDelayMs(50, policy, () => 1), 5_000, 'capped at the ceiling');
-  t.equal(nextDelayMs(50, policy, () => 0), 2_500);
+  t.equal(nextDelayMs(50, policy, () => 0), 5_000);
 });
 
 t.test('command line splitting and prefixes', async (t) => {

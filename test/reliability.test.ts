@@ -80,7 +80,7 @@ t.test('a request or a critical message probes a dead link; reset_retries keeps 
 
   /** Dead, and for longer than the backoff floor (20 ms): a probe may go now. */
   const markDead = async () => {
-    proxy.refuse(true);
+    await proxy.refuse(true);
     proxy.cut();
     await waitFor('delta marked dead', async () => (await g.call('delta', 'ping', { timeoutMs: 500 })) === 'con_lost' && (await stateOf(g, 'delta')) === 'dead');
     await waitFor('dead for longer than the backoff floor', async () => {
@@ -91,13 +91,13 @@ t.test('a request or a critical message probes a dead link; reset_retries keeps 
 
   t.test('a non-critical request', async (t) => {
     await markDead();
-    proxy.refuse(false);
+    await proxy.refuse(false);
     t.equal(await g.call('delta', 'ping'), 'delta', 'the request itself brought the link back');
   });
 
   t.test('a critical message', async (t) => {
     await markDead();
-    proxy.refuse(false);
+    await proxy.refuse(false);
     t.equal(await g.call('delta', 'log:d1:amy:probe', { critical: true }), 'ok', 'delivered live, not spooled');
     t.same(activity(d.host.spool), ['probe']);
     t.same(queued(g.host.spool), []);
@@ -105,12 +105,27 @@ t.test('a request or a critical message probes a dead link; reset_retries keeps 
 
   t.test('reset_retries', async (t) => {
     await markDead();
-    const before = proxy.refused;
     t.equal(await g.call('delta', 'reset_retries'), 'ok');
-    await waitFor('more attempts than dead-after-failures (3)', () => proxy.refused - before >= 4);
+    const retries = async () => (await g.status()).peers.find((p) => p.peer === 'delta')!.retries;
+    await waitFor('more failed attempts than dead-after-failures (3)', async () => (await retries()) >= 4);
     t.not(await stateOf(g, 'delta'), 'dead', 'still retrying after four failed attempts');
-    proxy.refuse(false);
+    await proxy.refuse(false);
     await waitFor('the link up, with no request asking for it', async () => (await stateOf(g, 'delta')) === 'up');
+  });
+
+  t.test('a peer that accepts and closes at once (busy) is backed off, never marked dead', async (t) => {
+    proxy.busy(true);
+    proxy.cut();
+    const before = proxy.turnedAway;
+    // Requests keep the link trying; each attempt reaches the peer and is turned away.
+    await waitFor('more turned-away attempts than dead-after-failures (3)', async () => {
+      await g.call('delta', 'ping', { timeoutMs: 200 });
+      return proxy.turnedAway - before >= 5;
+    });
+    t.not(await stateOf(g, 'delta'), 'dead', 'a busy peer is not dead');
+    await g.waitForLog(/link delta: .* → backoff \(attempt \d+ failed: the peer closed the connection before answering \(busy\?\)\)/);
+    proxy.busy(false);
+    await waitFor('served again', async () => (await g.call('delta', 'ping')) === 'delta');
   });
 });
 

@@ -25,9 +25,16 @@ const KEY_RE = /^[A-Za-z0-9+/]{43}=$/;
 
 export class HostsTable {
   readonly #byId: Map<string, HostEntry>;
+  /** lonids by IP: every accepted connection asks (1,000 hosts made a scan show in profiles). */
+  readonly #idsByIp = new Map<string, string[]>();
 
   constructor(entries: readonly HostEntry[]) {
     this.#byId = new Map(entries.map((e) => [e.id, e]));
+    for (const e of entries) {
+      const ids = this.#idsByIp.get(e.ip);
+      if (ids) ids.push(e.id);
+      else this.#idsByIp.set(e.ip, [e.id]);
+    }
   }
 
   get(id: string): HostEntry | undefined {
@@ -44,7 +51,7 @@ export class HostsTable {
 
   /** Every lonid listed with this IP (aliases of one machine, for `sethost`). */
   idsAtIp(ip: string): string[] {
-    return this.all().filter((h) => h.ip === ip).map((h) => h.id);
+    return [...(this.#idsByIp.get(ip) ?? [])];
   }
 
 }

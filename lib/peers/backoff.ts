@@ -10,10 +10,15 @@ export interface BackoffPolicy {
   readonly ceilingMs: number;
 }
 
-/** `attempt` counts failures since the last completed handshake, from 0. */
+/**
+ * `attempt` counts failures since the last completed handshake, from 0.
+ * The delay lies between the attempt's base (floor × 2^attempt, at most the
+ * ceiling) and twice that ("equal jitter" above the base, never under the
+ * floor), so even the first retries of many links that broke at the same
+ * moment — a peer restarted under 1,000 links — are spread over a floor's
+ * length instead of all landing one floor later.
+ */
 export function nextDelayMs(attempt: number, policy: BackoffPolicy, random: () => number = Math.random): number {
-  const exp = Math.min(policy.ceilingMs, policy.floorMs * 2 ** Math.min(attempt, 30));
-  // "Equal jitter": keep half, randomise half, never under the floor.
-  const delay = exp / 2 + random() * (exp / 2);
-  return Math.max(policy.floorMs, Math.min(policy.ceilingMs, Math.round(delay)));
+  const base = Math.min(policy.ceilingMs, policy.floorMs * 2 ** Math.min(attempt, 30));
+  return Math.min(policy.ceilingMs, Math.round(base + random() * base));
 }

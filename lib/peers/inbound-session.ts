@@ -46,6 +46,7 @@ import {
 import type { Logger } from '../log';
 import { replyRoom, type ReplyRoom } from '../reply-room';
 import { checkInbound, type LivenessAction, type LivenessTiming } from './liveness';
+import type { HandshakePacer } from './handshake-pacer';
 import type { RefusalLog } from './refusal-log';
 
 export interface InboundRequest {
@@ -78,6 +79,8 @@ export interface SessionOptions {
   readonly log: Logger;
   readonly refusals: RefusalLog;
   readonly timing: LivenessTiming;
+  /** Handshake crypto shares the loop with everything else (handshake-pacer.ts). */
+  readonly pacer: HandshakePacer;
 }
 
 /**
@@ -134,6 +137,8 @@ export class InboundSession {
   #partialSince: number | undefined;
   #partialBytes = 0;
   #closingSince: number | undefined;
+  /** The Hello's crypto waits for its turn (HandshakePacer); frames after it wait with it. */
+  #stepPending = false;
   readonly #room = replyRoom(() => (this.#writer?.pendingChars ?? 0) + this.#sock.writableLength < MAX_PENDING_OUTPUT_CHARS);
 
   constructor(sock: Socket, ip: string, o: SessionOptions, hooks: SessionHooks) {
@@ -189,16 +194,35 @@ export class InboundSession {
   }
 
   #onData(chunk: Buffer): void {
-    const now = performance.now();
-    this.#lastRecvAt = now;
+    this.#lastRecvAt = performance.now();
+    this.#decoder.push(chunk);
+    if (!this.#stepPending) this.#drainFrames();
+  }
+
+  /**
+   * One frame at a time: Finish raises the limit for the frames after it,
+   * and answering the Hello (its crypto) waits for its turn
+   * (HandshakePacer) with every frame behind it.
+   */
+  #drainFrames(): void {
     try {
-      this.#decoder.push(chunk);
-      // One frame at a time: Finish raises the limit for the frames after it.
       for (let body = this.#decoder.next(); body !== undefined; body = this.#decoder.next()) {
         switch (this.#state) {
-          case 'hello':
-            this.#onHello(body);
-            break;
+          case 'hello': {
+            this.#stepPending = true;
+            const hello = body;
+            this.#o.pacer.step(() => {
+              this.#stepPending = false;
+              if (this.#state !== 'hello') return;
+              try {
+                this.#onHello(hello);
+              } catch (err) {
+                return this.#refuse((err as Error).message);
+              }
+              this.#drainFrames();
+            });
+            return;
+          }
           case 'finish':
             this.#onFinish(body);
             break;
@@ -214,7 +238,7 @@ export class InboundSession {
         }
         if (this.#ending) return;
       }
-      this.#notePartial(now);
+      this.#notePartial(performance.now());
     } catch (err) {
       if (this.#state === 'up') this.destroy('protocol-violation', (err as Error).message);
       else this.#refuse((err as Error).message);

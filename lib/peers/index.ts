@@ -6,3 +6,4 @@ export { PeerTable, type LinkFactory } from './table';
 export { announceTo } from './announce';
 export { RefusalLog } from './refusal-log';
 export { type LivenessTiming } from './liveness';
+export { HandshakePacer, DEFAULT_PACER, type PacerPolicy } from './handshake-pacer';

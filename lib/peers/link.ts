@@ -46,6 +46,7 @@ import {
   type StaticKeys,
 } from '../wire';
 import { nextDelayMs, type BackoffPolicy } from './backoff';
+import type { HandshakePacer } from './handshake-pacer';
 import { LINK_EDGES, type LinkState } from './link-state';
 import { checkEveryMs, checkOutbound, type LivenessTiming } from './liveness';
 import { RequestBook, type Request } from './requests';
@@ -65,6 +66,8 @@ export interface LinkOptions {
   readonly peer: HostEntry;
   readonly keys: StaticKeys;
   readonly timing: LinkTiming;
+  /** Shared by every link and the listener: dialing slots and handshake crypto per loop turn. */
+  readonly pacer: HandshakePacer;
   /** The spool holds messages for this peer: keep (or get) the link up. */
   readonly hasBacklog: () => boolean;
   readonly log: Logger;
@@ -135,6 +138,16 @@ export class PeerLink extends EventEmitter {
   #eagerUntil = -Infinity;
   /** The link was opened only to announce us: close it once up unless somebody needs it. */
   #announcing = false;
+  /** The peer has connected to us since we started: it knows we are up, no need to announce. */
+  #heardFrom = false;
+  /** Gives back this attempt's dialing slot (HandshakePacer); undefined between attempts. */
+  #dialDone: (() => void) | undefined;
+  /** This attempt reached the peer (TCP), and the peer answered the Hello (or we gave up waiting). */
+  #reached = false;
+  #answered = false;
+  #handshakeTimedOut = false;
+  /** A handshake crypto step waits for its turn (HandshakePacer); frames after it wait with it. */
+  #stepPending = false;
 
   constructor(options: LinkOptions) {
     super();
@@ -194,14 +207,15 @@ export class PeerLink extends EventEmitter {
    * run) with a keep-alive now. Returns true when a retry started.
    */
   peerIsBack(): boolean {
+    this.#heardFrom = true;
     if (this.retryNow('the peer connected to us')) return true;
     if (this.state === 'up' && this.#closeReason === undefined && this.#pingSentAt === undefined) this.#sendPing(performance.now());
     return false;
   }
 
-  /** Tell the peer we are (back) up: open the link once if nothing else does. */
+  /** Tell the peer we are (back) up: open the link once if nothing else does (and the peer has not connected to us already). */
   announce(): void {
-    if (this.#closed || this.state !== 'idle') return;
+    if (this.#closed || this.state !== 'idle' || this.#heardFrom) return;
     this.#announcing = true;
     this.#connect('announcing this host');
   }
@@ -211,9 +225,10 @@ export class PeerLink extends EventEmitter {
     if (this.#closed) return;
     this.#closed = true;
     const err = new LoncapadError('LC_ERR_PEER_DOWN', `link to ${this.peer.id} closed (${reason})`);
-    this.#requests.failInFlight(err);
+    this.#requests.failInFlight(() => err);
     this.#requests.failWaiting(err);
     if (this.#socket) this.#drop(reason);
+    this.#endDial();
     if (this.state !== 'idle') this.#transition('idle', reason);
     this.#clearTimers();
   }
@@ -241,7 +256,10 @@ export class PeerLink extends EventEmitter {
     this.state = to;
     this.since = Date.now();
     const level = to === 'dead' ? 'warn' : 'info';
-    if (to !== 'backoff' || this.failures <= 1 || this.failures % REPORT_EVERY_NTH_FAILURE === 0) {
+    if (to === 'connecting' || to === 'handshaking') {
+      // Steps on the way up: one line per link per attempt at info was most of a busy log.
+      if (this.#o.log.enabled('debug')) this.#o.log.debug(`link ${this.peer.id}: ${from} → ${to} (${reason})`);
+    } else if (to !== 'backoff' || this.failures <= 1 || this.failures % REPORT_EVERY_NTH_FAILURE === 0) {
       this.#o.log[level](`link ${this.peer.id}: ${from} → ${to} (${reason})`);
     } else {
       this.#o.log.debug(`link ${this.peer.id}: ${from} → ${to} (${reason})`);
@@ -257,9 +275,23 @@ export class PeerLink extends EventEmitter {
     return true;
   }
 
+  /** An attempt: `connecting` now; the TCP connect when a dialing slot is free (HandshakePacer). */
   #connect(reason: string): void {
     this.#transition('connecting', reason);
     this.#lastAttemptAt = performance.now();
+    this.#reached = false;
+    this.#answered = false;
+    this.#handshakeTimedOut = false;
+    this.#dialDone = this.#o.pacer.dial(() => this.#dial());
+  }
+
+  #endDial(): void {
+    this.#dialDone?.();
+    this.#dialDone = undefined;
+  }
+
+  #dial(): void {
+    if (this.#closed || this.state !== 'connecting') return;
     const sock = connect({ host: this.peer.ip, port: this.#o.port, localAddress: this.#o.selfIp });
     this.#socket = sock;
     this.#closeReason = undefined;
@@ -277,33 +309,71 @@ export class PeerLink extends EventEmitter {
 
   #onConnected(sock: Socket): void {
     if (sock !== this.#socket) return;
+    this.#reached = true;
     this.#transition('handshaking', 'tcp connected');
     this.#stateTimer = setTimeout(() => this.#expiredHandshake(sock), HANDSHAKE_TIMEOUT_MS);
     this.#decoder = new FrameDecoder(MAX_HANDSHAKE_FRAME_BYTES);
-    this.#init = createHello(this.#o.selfId, this.peer.id);
-    sock.write(encodeFrame(this.#init.hello));
+    this.#stepPending = true;
+    this.#o.pacer.step(() => {
+      this.#stepPending = false;
+      if (sock !== this.#socket) return;
+      this.#init = createHello(this.#o.selfId, this.peer.id);
+      sock.write(encodeFrame(this.#init.hello));
+      this.#drainFrames(sock);
+    });
   }
 
   #onData(sock: Socket, chunk: Buffer): void {
     if (sock !== this.#socket) return;
-    const now = performance.now();
-    this.#lastRecvAt = now;
-    const decoder = this.#decoder!;
+    this.#lastRecvAt = performance.now();
     try {
-      decoder.push(chunk);
-      // One frame at a time: the ServerHello raises the limit for what follows it.
+      this.#decoder!.push(chunk);
+    } catch (err) {
+      return this.#protocolError(err);
+    }
+    if (!this.#stepPending) this.#drainFrames(sock);
+  }
+
+  /**
+   * One frame at a time: the ServerHello raises the limit for what follows
+   * it, and its crypto waits for its turn (HandshakePacer) with every frame
+   * behind it.
+   */
+  #drainFrames(sock: Socket): void {
+    const decoder = this.#decoder;
+    if (!decoder) return;
+    try {
       for (let body = decoder.next(); body !== undefined; body = this.#decoder?.next()) {
-        if (this.state === 'handshaking') this.#onServerHello(sock, body);
-        else this.#onMessages(decodeMessages(this.#session!.open(body)));
+        if (this.state === 'handshaking') {
+          this.#answered = true;
+          this.#stepPending = true;
+          const serverHello = body;
+          this.#o.pacer.step(() => {
+            this.#stepPending = false;
+            if (sock !== this.#socket) return;
+            try {
+              this.#onServerHello(sock, serverHello);
+            } catch (err) {
+              return this.#protocolError(err);
+            }
+            this.#drainFrames(sock);
+          });
+          return;
+        }
+        this.#onMessages(decodeMessages(this.#session!.open(body)));
         if (sock !== this.#socket) return;
       }
-      this.#partialSince = decoder.bufferedBytes === 0 ? undefined : (this.#partialSince ?? now);
+      this.#partialSince = decoder.bufferedBytes === 0 ? undefined : (this.#partialSince ?? performance.now());
     } catch (err) {
-      this.lastError = (err as Error).message;
-      const reason = this.state === 'handshaking' ? 'handshake-failed' : 'protocol-violation';
-      this.#o.log.warn(`link ${this.peer.id}: ${reason}: ${(err as Error).message}`);
-      this.#drop(reason);
+      this.#protocolError(err);
     }
+  }
+
+  #protocolError(err: unknown): void {
+    this.lastError = (err as Error).message;
+    const reason = this.state === 'handshaking' ? 'handshake-failed' : 'protocol-violation';
+    this.#o.log.warn(`link ${this.peer.id}: ${reason}: ${(err as Error).message}`);
+    this.#drop(reason);
   }
 
   #onServerHello(sock: Socket, body: Buffer): void {
@@ -314,6 +384,7 @@ export class PeerLink extends EventEmitter {
     this.#decoder!.setMaxBytes(MAX_FRAME_BYTES + MAC_BYTES);
     this.#writer = new SealedWriter(sock, est.session);
     sock.write(encodeFrame(est.finish));
+    this.#endDial();
     this.failures = 0;
     this.lastError = undefined;
     this.#eagerUntil = -Infinity;
@@ -358,10 +429,12 @@ export class PeerLink extends EventEmitter {
     this.#init = undefined;
     this.#partialSince = undefined;
     this.#closingSince = undefined;
+    this.#stepPending = false;
+    this.#endDial();
     this.#clearTick();
     // Requests in flight may or may not have run: fail them (critical ones are
     // spooled by their owner and deduplicated by msgid on replay).
-    this.#requests.failInFlight(new LoncapadError('LC_ERR_PEER_DOWN', `lost link to ${this.peer.id}`));
+    this.#requests.failInFlight(() => new LoncapadError('LC_ERR_PEER_DOWN', `lost link to ${this.peer.id}`));
     if (this.#closed) return;
     const wasUp = this.state === 'up';
     const reason = this.#closeReason ?? (wasUp ? 'peer-closed' : 'read-error');
@@ -378,8 +451,13 @@ export class PeerLink extends EventEmitter {
     this.failures++;
     if (this.lastError === undefined) this.lastError = reason;
     const eager = performance.now() < this.#eagerUntil;
-    if (!eager && this.failures >= this.#o.timing.deadAfterFailures) this.#enterDead(`${this.failures} failed attempts: ${this.lastError}`);
-    else this.#enterBackoff(`attempt ${this.failures} failed: ${this.lastError}`, eager);
+    // A peer that accepted the connection and closed it before answering is
+    // there, only busy (its admission refuses handshakes past its limits):
+    // back off, but do not mark it dead. One that never answered in time, or
+    // cannot be reached at all, is.
+    const busy = this.#reached && !this.#answered && !this.#handshakeTimedOut;
+    if (!eager && !busy && this.failures >= this.#o.timing.deadAfterFailures) this.#enterDead(`${this.failures} failed attempts: ${this.lastError}`);
+    else this.#enterBackoff(`attempt ${this.failures} failed: ${busy ? 'the peer closed the connection before answering (busy?)' : this.lastError}`, eager);
   }
 
   #enterBackoff(reason: string, eager = false): void {
@@ -408,6 +486,7 @@ export class PeerLink extends EventEmitter {
 
   #expiredHandshake(sock: Socket): void {
     if (sock !== this.#socket) return;
+    this.#handshakeTimedOut = true;
     this.lastError = `handshake timed out after ${HANDSHAKE_TIMEOUT_MS} ms`;
     this.#drop('handshake-failed');
   }

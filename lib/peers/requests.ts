@@ -106,12 +106,17 @@ export class RequestBook {
     fail(req, err);
   }
 
-  /** Fail every request in flight, in the order they were sent (the link is gone). */
-  failInFlight(err: LoncapadError): void {
+  /** Fail every request in flight, in the order they were sent (the link is gone); the error is built only if one is. */
+  failInFlight(err: () => LoncapadError): void {
+    if (this.#inFlight.size === 0) {
+      this.#partial.clear();
+      return;
+    }
     const lost = [...this.#inFlight.values()];
     this.#inFlight.clear();
     this.#partial.clear();
-    for (const req of lost) fail(req, err);
+    const e = err();
+    for (const req of lost) fail(req, e);
   }
 
   /** Fail the waiting requests that `which` selects, in arrival order; the rest keep waiting. */

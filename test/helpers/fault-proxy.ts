@@ -3,7 +3,9 @@
  * networks do. It forwards bytes both ways and, on command:
  *
  *   cut()            ends every connection through it now (both sides see a close)
- *   refuse(true)     closes new connections at once (the peer looks down)
+ *   refuse(true)     stops listening: connects are refused (the peer looks down)
+ *   busy(true)       accepts new connections and closes them at once (the peer
+ *                    is there but refuses to talk, as a busy one does)
  *   stall(true)      holds every byte in both directions until stall(false)
  *   batch(ms)        delivers bytes in batches every `ms` (0: at once), so that
  *                    messages written apart arrive in one read
@@ -16,14 +18,15 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 export interface FaultProxy {
   dropNextReply(): void;
   cut(): void;
-  refuse(on: boolean): void;
+  refuse(on: boolean): Promise<void>;
+  busy(on: boolean): void;
   stall(on: boolean): void;
   batch(ms: number): void;
   readonly dropped: number;
-  /** Connections accepted (including refused ones). */
+  /** Connections accepted (including those closed at once by busy(true)). */
   readonly accepted: number;
-  /** Connections closed at once because of refuse(true). */
-  readonly refused: number;
+  /** Connections closed at once because of busy(true). */
+  readonly turnedAway: number;
   close(): Promise<void>;
 }
 
@@ -71,14 +74,14 @@ export async function startFaultProxy(opts: {
   let armed = false;
   let dropped = 0;
   let accepted = 0;
-  let refused = 0;
-  let refusing = false;
+  let turnedAway = 0;
+  let busy = false;
   const mode = { stalled: false, batchMs: 0 };
   const conns = new Set<{ down: Socket; up: Socket; pipes: Pipe[] }>();
   const server: Server = createServer((down) => {
     accepted++;
-    if (refusing) {
-      refused++;
+    if (busy) {
+      turnedAway++;
       down.destroy();
       return;
     }
@@ -130,8 +133,14 @@ export async function startFaultProxy(opts: {
         c.up.destroy();
       }
     },
-    refuse: (on) => {
-      refusing = on;
+    refuse: async (on) => {
+      if (on === !server.listening) return;
+      // Stop listening at once; connections through the proxy are cut() separately.
+      if (on) server.close();
+      else await new Promise<void>((resolve) => server.listen(opts.listen, resolve));
+    },
+    busy: (on) => {
+      busy = on;
     },
     stall: (on) => {
       mode.stalled = on;
@@ -147,8 +156,8 @@ export async function startFaultProxy(opts: {
     get accepted() {
       return accepted;
     },
-    get refused() {
-      return refused;
+    get turnedAway() {
+      return turnedAway;
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -156,7 +165,8 @@ export async function startFaultProxy(opts: {
           c.down.destroy();
           c.up.destroy();
         }
-        server.close(() => resolve());
+        if (server.listening) server.close(() => resolve());
+        else resolve();
       }),
   };
 }

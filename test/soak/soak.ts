@@ -182,10 +182,10 @@ async function main(): Promise<number> {
             proxy[1].batch(0);
             break;
           case 'refuse':
-            proxy[1].refuse(true);
+            await proxy[1].refuse(true);
             proxy[1].cut();
             await sleep(between(500, 3000));
-            proxy[1].refuse(false);
+            await proxy[1].refuse(false);
             break;
         }
       }
@@ -201,7 +201,7 @@ async function main(): Promise<number> {
     // Heal: every daemon up, every proxy passing bytes, every spool drained.
     say('healing: every daemon up, every proxy open; waiting for the spools to drain');
     for (const p of Object.values(proxies)) {
-      p.refuse(false);
+      await p.refuse(false);
       p.stall(false);
       p.batch(0);
     }
