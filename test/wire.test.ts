@@ -18,6 +18,7 @@ import {
   parseHello,
   SealedSession,
 } from '../lib/wire';
+import { ephemeralKeyPair, x25519 } from '../lib/wire/x25519';
 
 const frames = (...bodies: string[]) => Buffer.concat(bodies.map((b) => encodeFrame(Buffer.from(b))));
 
@@ -151,4 +152,15 @@ t.test('large replies travel in fragments', async (t) => {
   const parts = fragmentReply(1, emoji, 3).map((l) => decodeMessages(Buffer.from(l))[0] as { reply: string });
   t.same(parts.map((p) => p.reply), ['ab', '\u{1F600}c', 'd'], 'the pair is never split');
   t.equal(parts.map((p) => p.reply).join(''), emoji);
+});
+
+t.test('X25519 through node:crypto gives what tweetnacl gives (the protocol does not change)', async (t) => {
+  for (let i = 0; i < 20; i++) {
+    const a = nacl.box.keyPair();
+    const b = nacl.box.keyPair();
+    t.same(Buffer.from(x25519(a.secretKey, b.publicKey)), Buffer.from(nacl.scalarMult(a.secretKey, b.publicKey)));
+    const e = ephemeralKeyPair();
+    t.same(Buffer.from(x25519(e.privateKey, b.publicKey)), Buffer.from(x25519(b.secretKey, e.publicKey)), 'an ephemeral pair agrees with a static one');
+  }
+  t.throws(() => x25519(nacl.box.keyPair().secretKey, new Uint8Array(32)), { code: 'LC_ERR_HANDSHAKE' }, 'a low-order point gives no shared secret');
 });

@@ -18,10 +18,11 @@
  * list, so the series are bounded by the configuration (docs/operations.md,
  * "Metrics", lists them).
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { LINK_EDGES, type LinkState } from '../peers/link-state';
 import type { AsideReason, SpoolObserver } from '../spool/spool';
 import type { WebObserver } from '../web';
+import { RequestTally } from './request-tally';
 import { RouteSeries, type RouteLabelSources } from './route-series';
 
 export const METRIC_PREFIX = 'loncapad_';
@@ -78,22 +79,7 @@ export class DaemonMetrics {
       },
     });
 
-    this.#routes = new RouteSeries(
-      sources,
-      new Histogram({
-        name: `${p}request_duration_seconds`,
-        help: 'Time from a local request being routed to its reply, by peer and command word (other: not in the hosts or command table).',
-        labelNames: ['peer', 'command'],
-        buckets: REQUEST_SECONDS_BUCKETS,
-        registers,
-      }),
-      new Counter({
-        name: `${p}requests_total`,
-        help: 'Requests routed, by peer, command word and result (answered, delayed = spooled, not_done = con_lost and the like, refused).',
-        labelNames: ['peer', 'command', 'result'],
-        registers,
-      }),
-    );
+    this.#routes = new RouteSeries(sources, new RequestTally(this.registry, p, REQUEST_SECONDS_BUCKETS));
 
     new Gauge({
       name: `${p}peer_link_state`,

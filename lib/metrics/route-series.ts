@@ -9,14 +9,14 @@
  *
  * Labels come only from the hosts table and the command table, so the number
  * of series is bounded by what the operator configured, never by what a client
- * sends. The children are looked up in two Maps per request; no label object is
- * built after the first request of a pair.
+ * sends. A pair's tally is looked up in two Maps per request, and counted in
+ * plain numbers (request-tally.ts).
  */
 import { performance } from 'node:perf_hooks';
-import type { Counter, Histogram } from 'prom-client';
 import { CommandTable } from '../commands/table';
 import { splitPrefixes } from '../commands/prefixes';
-import { replyOutcome, type ReplyOutcome } from '../errors';
+import { replyOutcome } from '../errors';
+import type { PairTally, RequestTally } from './request-tally';
 
 /** The label for anything outside the configured tables. */
 export const OTHER_LABEL = 'other';
@@ -28,67 +28,46 @@ export interface RouteLabelSources {
   isCommand(word: string): boolean;
 }
 
-interface PairSeries {
-  readonly peer: string;
-  readonly command: string;
-  readonly seconds: Histogram.Internal<string>;
-  readonly results: Map<ReplyOutcome, Counter.Internal>;
-}
-
 type Route<O> = (peer: string, command: string, opts: O) => Promise<string>;
 
 export class RouteSeries {
   readonly #sources: RouteLabelSources;
-  readonly #seconds: Histogram<string>;
-  readonly #requests: Counter<string>;
-  /** peer label → command label → children. */
-  readonly #pairs = new Map<string, Map<string, PairSeries>>();
+  readonly #tally: RequestTally;
+  /** peer label → command label → its tally. */
+  readonly #pairs = new Map<string, Map<string, PairTally>>();
 
-  constructor(sources: RouteLabelSources, seconds: Histogram<string>, requests: Counter<string>) {
+  constructor(sources: RouteLabelSources, tally: RequestTally) {
     this.#sources = sources;
-    this.#seconds = seconds;
-    this.#requests = requests;
+    this.#tally = tally;
   }
 
   /** `route`, timed and counted. */
   wrap<O>(route: Route<O>): Route<O> {
     return (peer, command, opts) => {
-      const series = this.#series(peer, command);
+      const pair = this.#pair(peer, command);
       const started = performance.now();
-      const done = (reply: string): string => {
-        series.seconds.observe((performance.now() - started) / 1000);
-        this.#count(series, replyOutcome(reply));
-        return reply;
-      };
-      return route(peer, command, opts).then(done, (err: unknown) => {
-        // The local sockets answer a rejected route with a transient error.
-        series.seconds.observe((performance.now() - started) / 1000);
-        this.#count(series, 'not_done');
-        throw err;
-      });
+      return route(peer, command, opts).then(
+        (reply) => {
+          pair.observe((performance.now() - started) / 1000, replyOutcome(reply));
+          return reply;
+        },
+        (err: unknown) => {
+          // The local sockets answer a rejected route with a transient error.
+          pair.observe((performance.now() - started) / 1000, 'not_done');
+          throw err;
+        },
+      );
     };
   }
 
-  #series(peer: string, command: string): PairSeries {
+  #pair(peer: string, command: string): PairTally {
     const peerLabel = this.#peerLabel(peer);
     const commandLabel = this.#commandLabel(command);
     let byCommand = this.#pairs.get(peerLabel);
     if (byCommand === undefined) this.#pairs.set(peerLabel, (byCommand = new Map()));
-    let series = byCommand.get(commandLabel);
-    if (series === undefined) {
-      series = { peer: peerLabel, command: commandLabel, seconds: this.#seconds.labels(peerLabel, commandLabel), results: new Map() };
-      byCommand.set(commandLabel, series);
-    }
-    return series;
-  }
-
-  #count(series: PairSeries, result: ReplyOutcome): void {
-    let counter = series.results.get(result);
-    if (counter === undefined) {
-      counter = this.#requests.labels(series.peer, series.command, result);
-      series.results.set(result, counter);
-    }
-    counter.inc();
+    let pair = byCommand.get(commandLabel);
+    if (pair === undefined) byCommand.set(commandLabel, (pair = this.#tally.pair(peerLabel, commandLabel)));
+    return pair;
   }
 
   #peerLabel(peer: string): string {

@@ -16,13 +16,19 @@
  *   kIR = k[0..32] (I → R), kRI = k[32..64] (R → I); nonces count from 0.
  *
  * Each step is a create/consume pair that checks everything on local copies
- * and returns a result only when every check passed; ephemeral secrets are
- * wiped as soon as the keys are derived.
+ * and returns a result only when every check passed; the shared secrets are
+ * wiped as soon as the keys are derived, and the ephemeral private keys
+ * dropped (x25519.ts: they live in OpenSSL's memory).
  */
-import nacl from 'tweetnacl';
+import { createHash } from 'node:crypto';
 import { LoncapadError } from '../errors';
 import { HELLO_MAGIC, KDF_LABEL, KEY_BYTES, PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN } from './constants';
 import { SealedSession } from './seal';
+import { ephemeralKeyPair, x25519, type EphemeralKeyPair } from './x25519';
+
+function sha512(data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha512').update(data).digest());
+}
 
 export interface StaticKeys {
   readonly publicKey: Uint8Array;
@@ -43,7 +49,7 @@ export interface Hello {
 export interface InitiationCreated {
   readonly state: 'initiation-created';
   readonly hello: Buffer;
-  readonly ephemeral: nacl.BoxKeyPair;
+  readonly ephemeral: EphemeralKeyPair;
   readonly targetId: string;
 }
 
@@ -101,7 +107,7 @@ function expectMagic(r: Reader): void {
 }
 
 function deriveKeys(transcript: Uint8Array, ee: Uint8Array, se: Uint8Array, es: Uint8Array): [Uint8Array, Uint8Array] {
-  const k = nacl.hash(Buffer.concat([KDF_LABEL, transcript, ee, se, es]));
+  const k = sha512(Buffer.concat([KDF_LABEL, transcript, ee, se, es]));
   ee.fill(0);
   se.fill(0);
   es.fill(0);
@@ -109,13 +115,13 @@ function deriveKeys(transcript: Uint8Array, ee: Uint8Array, se: Uint8Array, es: 
 }
 
 function transcriptOf(hello: Buffer, serverHelloHead: Buffer): Uint8Array {
-  return nacl.hash(Buffer.concat([hello, serverHelloHead]));
+  return sha512(Buffer.concat([hello, serverHelloHead]));
 }
 
 // ---- initiator ------------------------------------------------------------
 
 export function createHello(selfId: string, targetId: string): InitiationCreated {
-  const ephemeral = nacl.box.keyPair();
+  const ephemeral = ephemeralKeyPair();
   const out: number[] = [...HELLO_MAGIC, PROTOCOL_VERSION_MIN, PROTOCOL_VERSION_MAX, ...ephemeral.publicKey];
   putId(out, selfId);
   putId(out, targetId);
@@ -141,11 +147,10 @@ export function consumeServerHello(
   const transcript = transcriptOf(init.hello, head);
   const [kIR, kRI] = deriveKeys(
     transcript,
-    nacl.scalarMult(init.ephemeral.secretKey, eR),
-    nacl.scalarMult(self.secretKey, eR),
-    nacl.scalarMult(init.ephemeral.secretKey, responderPublicKey),
+    x25519(init.ephemeral.privateKey, eR),
+    x25519(self.secretKey, eR),
+    x25519(init.ephemeral.privateKey, responderPublicKey),
   );
-  init.ephemeral.secretKey.fill(0);
   const session = new SealedSession(kIR, kRI);
   let confirmed: Uint8Array;
   try {
@@ -186,18 +191,17 @@ export function createServerHello(
   if (version < Math.max(hello.versionMin, PROTOCOL_VERSION_MIN)) {
     fail(`no common protocol version (peer ${hello.versionMin}..${hello.versionMax}, ours ${PROTOCOL_VERSION_MIN}..${PROTOCOL_VERSION_MAX})`);
   }
-  const ephemeral = nacl.box.keyPair();
+  const ephemeral = ephemeralKeyPair();
   const headBytes: number[] = [...HELLO_MAGIC, version, ...ephemeral.publicKey];
   putId(headBytes, responderId);
   const head = Buffer.from(headBytes);
   const transcript = transcriptOf(hello.bytes, head);
   const [kIR, kRI] = deriveKeys(
     transcript,
-    nacl.scalarMult(ephemeral.secretKey, hello.ephemeral),
-    nacl.scalarMult(ephemeral.secretKey, initiatorPublicKey),
-    nacl.scalarMult(self.secretKey, hello.ephemeral),
+    x25519(ephemeral.privateKey, hello.ephemeral),
+    x25519(ephemeral.privateKey, initiatorPublicKey),
+    x25519(self.secretKey, hello.ephemeral),
   );
-  ephemeral.secretKey.fill(0);
   const session = new SealedSession(kRI, kIR);
   const serverHello = Buffer.concat([head, session.seal(transcript)]);
   return { state: 'response-created', session, transcript, version, initiatorId: hello.initiatorId, serverHello };

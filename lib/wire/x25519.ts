@@ -1,0 +1,57 @@
+/**
+ * X25519 (RFC 7748) through node:crypto (OpenSSL) instead of tweetnacl's
+ * pure JavaScript: the same function — tweetnacl's `scalarMult` gives the
+ * same bytes — at a fraction of the cost, where it matters most: a handshake
+ * made three multiplications and a key pair per side, ~2 ms of event loop in
+ * JavaScript, ~0.25 ms here, which decides how fast 1,000 links come up.
+ *
+ * OpenSSL wants keys as KeyObjects, and importing a private key costs more
+ * than the multiplication (~0.3 ms: it derives the public key), so a static
+ * key is imported once (cached by its byte array) and an ephemeral key pair
+ * is made as a KeyObject to begin with. An ephemeral private key lives in
+ * OpenSSL's memory, not in a JavaScript array, so it cannot be wiped by hand;
+ * it is dropped as soon as the session keys are derived and freed (cleared)
+ * by OpenSSL when collected.
+ */
+import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { LoncapadError } from '../errors';
+import { KEY_BYTES } from './constants';
+
+/** DER prefixes of a raw X25519 key (PKCS #8 private, SubjectPublicKeyInfo public): the key follows. */
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
+
+export interface EphemeralKeyPair {
+  readonly publicKey: Uint8Array;
+  readonly privateKey: KeyObject;
+}
+
+const importedSecrets = new WeakMap<Uint8Array, KeyObject>();
+
+export function ephemeralKeyPair(): EphemeralKeyPair {
+  const pair = generateKeyPairSync('x25519');
+  const spki = pair.publicKey.export({ format: 'der', type: 'spki' });
+  return { publicKey: new Uint8Array(spki.subarray(SPKI_PREFIX.length)), privateKey: pair.privateKey };
+}
+
+/** A static secret key (32 raw bytes) as a KeyObject, imported once. */
+export function secretKeyObject(secretKey: Uint8Array): KeyObject {
+  let key = importedSecrets.get(secretKey);
+  if (!key) {
+    key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, secretKey]), format: 'der', type: 'pkcs8' });
+    importedSecrets.set(secretKey, key);
+  }
+  return key;
+}
+
+/** X25519(secret, public) → 32 bytes. A point that gives no shared secret (low order) is a handshake failure. */
+export function x25519(secret: KeyObject | Uint8Array, publicKey: Uint8Array): Uint8Array {
+  if (publicKey.length !== KEY_BYTES) throw new LoncapadError('LC_ERR_HANDSHAKE', 'bad public key length');
+  const privateKey = secret instanceof Uint8Array ? secretKeyObject(secret) : secret;
+  try {
+    const pub = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    return new Uint8Array(diffieHellman({ privateKey, publicKey: pub }));
+  } catch {
+    throw new LoncapadError('LC_ERR_HANDSHAKE', 'no shared secret with that public key');
+  }
+}
