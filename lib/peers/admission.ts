@@ -1,7 +1,8 @@
 /**
  * Admission of unauthenticated connections: how much work a listed address
  * may make us do before it has proved anything. A Hello costs us three
- * X25519 multiplications on the event loop (pure JavaScript, ~3.5 ms), so a
+ * X25519 multiplications and a key pair on the event loop (~0.25 ms through
+ * OpenSSL, and more under load), so a
  * listed address that floods us with Hellos could starve every other peer.
  *
  *   accept ─▶ handshakes pending from this address < PER_SOURCE_PENDING
@@ -33,8 +34,8 @@ export const DEFAULT_ADMISSION: AdmissionPolicy = {
   totalPending: 128,
   perSourceRate: 20,
   perSourceBurst: 40,
-  totalRate: 200,
-  totalBurst: 400,
+  totalRate: 500,
+  totalBurst: 1000,
 };
 
 /** Addresses whose buckets are remembered at once; past this, the oldest idle ones go. */
