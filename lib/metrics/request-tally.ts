@@ -58,6 +58,17 @@ interface CustomMetric {
   get(): { name: string; help: string; type: string; values: MetricValue[]; aggregator: 'sum' };
 }
 
+/** A metric the registry reads through `get()`, as it reads its own. */
+function customMetric(name: string, help: string, type: CustomMetric['type'], values: () => MetricValue[]): CustomMetric {
+  return {
+    name,
+    help,
+    type,
+    aggregator: 'sum',
+    get: () => ({ name, help, type, values: values(), aggregator: 'sum' }),
+  };
+}
+
 export class RequestTally {
   readonly #bounds: readonly number[];
   readonly #pairs: PairTally[] = [];
@@ -66,40 +77,34 @@ export class RequestTally {
   constructor(registry: Registry, prefix: string, bounds: readonly number[]) {
     this.#bounds = bounds;
     const pairs = this.#pairs;
-    const histogram: CustomMetric = {
-      name: `${prefix}request_duration_seconds`,
-      help: 'Time from a local request being routed to its reply, by peer and command word (other: not in the hosts or command table).',
-      type: 'histogram',
-      aggregator: 'sum',
-      get() {
-        const values: MetricValue[] = [];
-        for (const p of pairs) {
+    const seconds = `${prefix}request_duration_seconds`;
+    const histogram = customMetric(
+      seconds,
+      'Time from a local request being routed to its reply, by peer and command word (other: not in the hosts or command table).',
+      'histogram',
+      () =>
+        pairs.flatMap((p) => {
+          const labels = { peer: p.peer, command: p.command };
           let cumulative = 0;
+          const buckets: MetricValue[] = [];
           for (let i = 0; i <= bounds.length; i++) {
             cumulative += p.buckets[i]!;
-            values.push({ labels: { le: i < bounds.length ? bounds[i]! : '+Inf', peer: p.peer, command: p.command }, value: cumulative, metricName: `${this.name}_bucket` });
+            buckets.push({ labels: { le: i < bounds.length ? bounds[i]! : '+Inf', ...labels }, value: cumulative, metricName: `${seconds}_bucket` });
           }
-          values.push({ labels: { peer: p.peer, command: p.command }, value: p.sumSeconds, metricName: `${this.name}_sum` });
-          values.push({ labels: { peer: p.peer, command: p.command }, value: p.count, metricName: `${this.name}_count` });
-        }
-        return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' };
-      },
-    };
-    const counter: CustomMetric = {
-      name: `${prefix}requests_total`,
-      help: 'Requests routed, by peer, command word and result (answered, delayed = spooled, not_done = con_lost and the like, refused).',
-      type: 'counter',
-      aggregator: 'sum',
-      get() {
-        const values: MetricValue[] = [];
-        for (const p of pairs) {
-          REPLY_OUTCOMES.forEach((result, i) => {
-            if (p.results[i]! > 0) values.push({ labels: { peer: p.peer, command: p.command, result }, value: p.results[i]! });
-          });
-        }
-        return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' };
-      },
-    };
+          buckets.push({ labels, value: p.sumSeconds, metricName: `${seconds}_sum` });
+          buckets.push({ labels, value: p.count, metricName: `${seconds}_count` });
+          return buckets;
+        }),
+    );
+    const counter = customMetric(
+      `${prefix}requests_total`,
+      'Requests routed, by peer, command word and result (answered, delayed = spooled, not_done = con_lost and the like, refused).',
+      'counter',
+      () =>
+        pairs.flatMap((p) =>
+          REPLY_OUTCOMES.flatMap((result, i) => (p.results[i]! > 0 ? [{ labels: { peer: p.peer, command: p.command, result }, value: p.results[i]! }] : [])),
+        ),
+    );
     registry.registerMetric(histogram as never);
     registry.registerMetric(counter as never);
   }
