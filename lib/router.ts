@@ -37,28 +37,32 @@ export class Router {
     this.#d = deps;
   }
 
-  readonly route = async (peer: string, command: string, opts: RouteOptions): Promise<string> => {
+  /** Never rejects: every outcome is a classic reply (no async wrapper: one promise less per request). */
+  readonly route = (peer: string, command: string, opts: RouteOptions): Promise<string> => {
     const d = this.#d;
     const target = peer === SELF_PEER ? d.hostId() : peer;
-    if (Buffer.byteLength(command) > MAX_COMMAND_BYTES) return `error:command larger than ${MAX_COMMAND_BYTES} bytes`;
+    // Characters are at most bytes × 1; count bytes only for a line that might be too long.
+    if (command.length * 3 > MAX_COMMAND_BYTES && Buffer.byteLength(command) > MAX_COMMAND_BYTES) {
+      return Promise.resolve(`error:command larger than ${MAX_COMMAND_BYTES} bytes`);
+    }
     if (d.ownIds().includes(target)) {
-      return d.dispatcher.run(command, {
+      return Promise.resolve(d.dispatcher.run(command, {
         caller: d.hostId(),
         callerRole: d.role(),
         local: true,
         manager: true,
         served: target,
         replyRoom: opts.replyRoom,
-      });
+      }));
     }
-    if (!d.hosts().has(target)) return 'no_such_host';
+    if (!d.hosts().has(target)) return Promise.resolve('no_such_host');
     if (command === 'reset_retries') {
       d.resetRetries(target);
-      return 'ok';
+      return Promise.resolve('ok');
     }
     if (opts.critical) return d.outbox.critical(target, command, opts.timeoutMs || d.criticalTimeoutMs());
     const link = d.peers.get(target);
-    if (!link) return 'no_such_host';
+    if (!link) return Promise.resolve('no_such_host');
     return link.send(command, { timeoutMs: opts.timeoutMs || d.requestTimeoutMs(), abandoned: opts.abandoned }).catch(toClassicReply);
   };
 }

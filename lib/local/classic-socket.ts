@@ -69,6 +69,7 @@ export class ClassicSockets {
     let chain: Promise<void> = Promise.resolve();
     const conn = new LineConnection(sock, {
       name: `classic socket ${peer}`,
+      inFlight: this.#inFlight,
       log: this.#log,
       budget: this.#budget,
       tooLongReply: 'error:line too long',
@@ -77,7 +78,7 @@ export class ClassicSockets {
         const reply =
           line === ''
             ? Promise.resolve('error:empty command')
-            : this.#inFlight.track(this.#route(peer, line, { critical: false, timeoutMs: 0, replyRoom: conn.replyRoom, abandoned: conn.gone })).catch((err: Error) => {
+            : this.#route(peer, line, { critical: false, timeoutMs: 0, replyRoom: conn.replyRoom, abandoned: conn.gone }).catch((err: Error) => {
                 // route should never reject; if it does, answer and keep serving.
                 this.#log.error(`classic socket ${peer}: ${err.stack ?? err.message}`);
                 return 'error:internal';

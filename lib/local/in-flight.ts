@@ -1,6 +1,8 @@
 /**
- * Counts local requests that have not been answered yet, so that shutdown
- * can wait until every client has heard its reply (or `con_delayed`).
+ * Counts local requests that have not been answered yet, across every
+ * connection, so that shutdown can wait until every client has heard its
+ * reply (or `con_delayed`). Connections count their own requests in and out
+ * (begin/end); nothing is allocated per request.
  */
 export class InFlight {
   #count = 0;
@@ -10,15 +12,15 @@ export class InFlight {
     return this.#count;
   }
 
-  track<T>(p: Promise<T>): Promise<T> {
+  begin(): void {
     this.#count++;
-    return p.finally(() => {
-      if (--this.#count === 0) {
-        const waiters = this.#idle;
-        this.#idle = [];
-        for (const w of waiters) w();
-      }
-    });
+  }
+
+  end(): void {
+    if (--this.#count > 0) return;
+    const waiters = this.#idle;
+    this.#idle = [];
+    for (const w of waiters) w();
   }
 
   /** Resolves when nothing is in flight (at once if nothing is). */

@@ -16,6 +16,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../log';
+import type { InFlight } from './in-flight';
 import { replyRoom } from '../reply-room';
 import { LineSplitter, LineWriter } from './lines';
 import { MAX_LOCAL_LINE_BYTES } from './mux-protocol';
@@ -60,6 +61,8 @@ export class InputBudget {
 export interface LineConnectionOptions {
   /** For log lines: which socket this is. */
   readonly name: string;
+  /** Every connection's unanswered requests together (shutdown waits for none). */
+  readonly inFlight: InFlight;
   readonly log: Logger;
   readonly budget: InputBudget;
   readonly limits?: ConnectionLimits | undefined;
@@ -110,12 +113,14 @@ export class LineConnection {
   /** A request began (its reply will come through `reply`). */
   begin(): void {
     this.#inFlight++;
+    this.#o.inFlight.begin();
     if (this.#inFlight >= this.#limits.maxInFlight) this.#pause('work');
   }
 
   /** The reply to a request begun earlier. */
   reply(line: string): void {
     this.#inFlight--;
+    this.#o.inFlight.end();
     this.send(line);
     this.#maybeResume();
     this.#endIfDone();

@@ -51,6 +51,7 @@ export class MuxSocketServer {
   #onConnection(sock: Socket): void {
     const conn = new LineConnection(sock, {
       name: 'local client',
+      inFlight: this.#inFlight,
       log: this.#log,
       budget: this.#budget,
       tooLongReply: formatReply(0, 'error:line too long'),
@@ -68,7 +69,7 @@ export class MuxSocketServer {
       return;
     }
     conn.begin();
-    this.#inFlight.track(this.#route(req.peer, req.command, { critical: req.kind === 'c', timeoutMs: req.timeoutMs, replyRoom: conn.replyRoom, abandoned: conn.gone })).then(
+    this.#route(req.peer, req.command, { critical: req.kind === 'c', timeoutMs: req.timeoutMs, replyRoom: conn.replyRoom, abandoned: conn.gone }).then(
       (reply) => conn.reply(formatReply(req.id, reply)),
       (err: Error) => {
         // route answers in the classic vocabulary and should never reject; if it does, say so and keep serving.
