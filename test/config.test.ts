@@ -80,4 +80,6 @@ t.test('configuration precedence: flags > environment > file > defaults', async 
   t.equal(loadConfig(['--config', file, '--port', '7003', '--port', '7004']).port, 7004, 'the last flag wins');
   t.throws(() => loadConfig(['--spool', dir, '--bogus-option', '1']), { code: 'LC_ERR_CONFIG' });
   t.throws(() => loadConfig(['--spool', dir, '--backoff-floor-ms', '10', '--backoff-ceiling-ms', '5']), /ceiling/);
+  t.equal(loadConfig(['--spool', dir, '--resource-expire', '5000']).resourceExpireMs, 5000, 'classic lonExpire has its name too');
+  t.throws(() => loadConfig(['--spool', dir, '--request-timeout-ms', '86400001']), /--request-timeout-ms must be a number from 1 to 86400000/);
 });

@@ -56,7 +56,12 @@ export const START_OPTIONS = {
     default: 'http://{hostname}:{httpPort}',
     describe: "a host's web address for browsers and /raw callers ({id} {hostname} {ip} {httpPort})",
   },
-  'resource-expire-ms': { type: 'number', default: 86_400_000, describe: 'a copy not read for this long is dropped when an update comes (classic lonExpire)' },
+  'resource-expire-ms': {
+    type: 'number',
+    default: 86_400_000,
+    alias: 'resource-expire',
+    describe: 'a copy not read for this long is dropped when an update comes (classic lonExpire; --resource-expire is the same)',
+  },
   'test-hooks': { type: 'boolean', default: false, describe: 'accept fault injection into transfers (res:fault; tests only)' },
   'tmp-lifetime-ms': { type: 'number', default: 86_400_000, describe: 'how long a tmpput blob lives' },
   'max-reply-bytes': { type: 'number', default: 8 * 1024 * 1024, describe: 'largest reply a command builds (dump, keys, restore, ls)' },
