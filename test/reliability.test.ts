@@ -15,12 +15,10 @@ import { loadOrCreateKeys } from '../lib/config';
 import { encodeFrame } from '../lib/wire';
 import { runCli } from './helpers/cli';
 import { startFaultProxy } from './helpers/fault-proxy';
-import { makeNetwork, PEER_PORT, query, type Daemon } from './helpers/network';
+import { activityOf, makeNetwork, PEER_PORT, query, type Daemon } from './helpers/network';
 import { handshake, openLines, rawConnect, sealLines } from './helpers/raw-peer';
 import { waitFor } from './helpers/wait';
 
-const activity = (spool: string) =>
-  query<{ text: string }>(join(spool, 'data.sqlite'), "SELECT text FROM activity WHERE name = 'amy' ORDER BY id").map((r) => r.text);
 const queued = (spool: string) => query(join(spool, 'spool.sqlite'), 'SELECT seq FROM queue');
 const aside = (spool: string) => query(join(spool, 'spool.sqlite'), 'SELECT * FROM aside');
 const stateOf = async (d: Daemon, peer: string) => (await d.status()).peers.find((p) => p.peer === peer)!.state;
@@ -55,7 +53,7 @@ t.test('a restarted peer is found within seconds, without reset_retries', async 
   // Only beta's start-up announcement can revive alpha's link now (the ceiling is ten minutes).
   await a.waitForLog(/retrying beta: it connected to us/);
   await waitFor('the backlog delivered', () => queued(a.host.spool).length === 0);
-  t.same(activity(b.host.spool), ['r1', 'r2', 'r3'], 'in order, once each');
+  t.same(activityOf(b.host.spool), ['r1', 'r2', 'r3'], 'in order, once each');
   t.equal(await a.call('beta', 'ping'), 'beta', 'requests are served again');
   t.same(aside(a.host.spool), []);
 });
@@ -99,7 +97,7 @@ t.test('a request or a critical message probes a dead link; reset_retries keeps 
     await markDead();
     await proxy.refuse(false);
     t.equal(await g.call('delta', 'log:d1:amy:probe', { critical: true }), 'ok', 'delivered live, not spooled');
-    t.same(activity(d.host.spool), ['probe']);
+    t.same(activityOf(d.host.spool), ['probe']);
     t.same(queued(g.host.spool), []);
   });
 
@@ -171,7 +169,7 @@ t.test('a data frame in the same read as the handshake is served', async (t) => 
     const z = await net.start('zeta');
     t.equal(await e.call('zeta', 'reset_retries'), 'ok'); // zeta's announcement cannot reach eps through the proxy
     await waitFor('the backlog delivered', () => queued(e.host.spool).length === 0, { timeoutMs: 20_000 });
-    t.same(activity(z.host.spool).slice(-300), texts, 'all 300, in order, once each');
+    t.same(activityOf(z.host.spool).slice(-300), texts, 'all 300, in order, once each');
     t.same(aside(e.host.spool), []);
     t.notOk(z.stderr.some((l) => /exceeds 512/.test(l)), 'no link refused');
   });

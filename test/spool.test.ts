@@ -7,12 +7,10 @@
 import { join } from 'node:path';
 import t from 'tap';
 import { runCli } from './helpers/cli';
-import { makeNetwork, PEER_PORT, query } from './helpers/network';
+import { activityOf, makeNetwork, PEER_PORT, query } from './helpers/network';
 import { waitFor } from './helpers/wait';
 
 const texts = (n: number, prefix = 'm') => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
-const activity = (spool: string) =>
-  query<{ text: string }>(join(spool, 'data.sqlite'), "SELECT text FROM activity WHERE name = 'amy' ORDER BY id").map((r) => r.text);
 const queued = (spool: string) =>
   query<{ peer: string; command: string; held: number }>(join(spool, 'spool.sqlite'), 'SELECT peer, command, held FROM queue ORDER BY seq');
 
@@ -49,11 +47,11 @@ t.test('critical messages to a stopped peer wait in the spool and arrive in orde
 
   const b = await net.start('beta');
   await waitFor('spool drained', () => queued(a.host.spool).length === 0);
-  t.same(activity(b.host.spool), [...first, ...burst], 'applied once each, in order');
+  t.same(activityOf(b.host.spool), [...first, ...burst], 'applied once each, in order');
   await a.waitForLog(/spool: replay to beta done: 25 delivered, 0 set aside, 0 waiting/);
 
   t.equal(await a.call('beta', 'log:d1:amy:live', { critical: true }), 'ok', 'with the link up the peer answers');
-  t.same(activity(b.host.spool).slice(-1), ['live']);
+  t.same(activityOf(b.host.spool).slice(-1), ['live']);
 });
 
 t.test('SIGKILL of the sender loses no spooled message', async (t) => {
@@ -71,7 +69,7 @@ t.test('SIGKILL of the sender loses no spooled message', async (t) => {
   t.equal(queued(a.host.spool).length, 10);
   const b = await net.start('delta');
   await waitFor('spool drained after restart', () => queued(a.host.spool).length === 0);
-  t.same(activity(b.host.spool), sent);
+  t.same(activityOf(b.host.spool), sent);
 });
 
 t.test('held, failed and expired messages', async (t) => {
@@ -92,12 +90,12 @@ t.test('held, failed and expired messages', async (t) => {
   // alpha marked zeta dead while it was away; it retries at the backoff ceiling.
   await waitFor('the link to zeta', async () => (await a.call('zeta', 'ping')) === 'zeta');
   t.equal(queued(a.host.spool).length, 3, 'held messages are not replayed');
-  t.same(activity(b.host.spool), []);
+  t.same(activityOf(b.host.spool), []);
 
   const released = await runCli(['spool', 'release', 'zeta', '--spool', a.host.spool]);
   t.equal(released.code, 0, released.stderr);
   await waitFor('released messages delivered', () => queued(a.host.spool).length === 0);
-  t.same(activity(b.host.spool), ['h1', 'h2']);
+  t.same(activityOf(b.host.spool), ['h1', 'h2']);
   t.same(query(join(a.host.spool, 'spool.sqlite'), 'SELECT peer, command, reason, reply FROM aside'), [
     { peer: 'zeta', command: 'frobnicate:x', reason: 'failed', reply: 'unknown_cmd' },
   ]);
@@ -117,7 +115,7 @@ t.test('messages older than the lifetime are set aside as expired', async (t) =>
   const b = await net.start('theta');
   await waitFor('expired message set aside', () => queued(a.host.spool).length === 0);
   t.same(query(join(a.host.spool, 'spool.sqlite'), 'SELECT command, reason FROM aside'), [{ command: 'log:d1:amy:old', reason: 'expired' }]);
-  t.same(activity(b.host.spool), [], 'never delivered');
+  t.same(activityOf(b.host.spool), [], 'never delivered');
 });
 
 t.test('a second daemon on the same spool refuses to start', async (t) => {

@@ -87,7 +87,7 @@ const REPORT_EVERY_NTH_FAILURE = 20;
 /** After SIGUSR1 or `reset_retries`, keep retrying this long before a peer may be marked dead again, ms. */
 export const RETRY_WINDOW_MS = 10_000;
 /** Longest pause between attempts inside that window, ms. */
-const RETRY_WINDOW_MAX_DELAY_MS = 1_000;
+export const RETRY_WINDOW_MAX_DELAY_MS = 1_000;
 
 export interface LinkStatus {
   readonly peer: string;

@@ -15,7 +15,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { nextDelayMs } from '../../lib/peers';
-import { RETRY_WINDOW_MS } from '../../lib/peers/link';
+import { RETRY_WINDOW_MAX_DELAY_MS, RETRY_WINDOW_MS } from '../../lib/peers/link';
 import {
   consumeServerHello,
   createHello,
@@ -32,9 +32,6 @@ import {
   type StaticKeys,
 } from '../../lib/wire';
 import type { HelperConfig, PeerSpec, PeerStats } from './scale-peer-stats';
-
-/** Longest pause between attempts during an eager retry (PeerLink's RETRY_WINDOW_MAX_DELAY_MS). */
-const RETRY_WINDOW_MAX_DELAY_MS = 1_000;
 
 export type OutboundState = 'idle' | 'connecting' | 'handshaking' | 'up' | 'backoff' | 'dead';
 

@@ -192,3 +192,8 @@ export function query<T = Record<string, unknown>>(file: string, sql: string, ..
     db.close();
   }
 }
+
+/** The texts a user's activity log holds on a daemon, oldest first: what arrived, in the order it was applied. */
+export function activityOf(spool: string, user = 'amy'): string[] {
+  return query<{ text: string }>(join(spool, 'data.sqlite'), 'SELECT text FROM activity WHERE name = ? ORDER BY id', user).map((r) => r.text);
+}
