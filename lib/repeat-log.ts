@@ -11,6 +11,9 @@
  * Memory and log lines are bounded: at most maxKeys keys per period; the
  * occurrences of keys beyond that are counted together and summed up in one
  * line.
+ *
+ * Used for refused commands and failed `auth` (lib/commands/) and refused
+ * peer connections (lib/peers/refusal-log.ts, which words its own summaries).
  */
 
 export interface RepeatLogOptions {
@@ -19,10 +22,16 @@ export interface RepeatLogOptions {
   /** Keys remembered per period. */
   readonly maxKeys: number;
   readonly write: (line: string) => void;
+  /** The line for occurrences beyond maxKeys; `period` reads like `60 s`. */
+  readonly overflowLine?: (count: number, period: string) => string;
 }
+
+/** The summary of a key's repeats; `period` reads like `60 s`. */
+export type RepeatSummary = (repeats: number, period: string) => string;
 
 interface Seen {
   readonly line: string;
+  readonly summary: RepeatSummary | undefined;
   repeats: number;
 }
 
@@ -38,15 +47,19 @@ export class RepeatLog {
     this.#o = options;
   }
 
-  /** One occurrence of `key`; `line` is built (and written) only for the first one of the period. */
-  note(key: string, line: () => string): void {
+  /**
+   * One occurrence of `key`; `line` is built (and written) only for the first
+   * one of the period. The repeats are summed up as `summary` words them, by
+   * default as the line followed by `(<n> more times in the last <period>)`.
+   */
+  note(key: string, line: () => string, summary?: RepeatSummary): void {
     const seen = this.#seen.get(key);
     if (seen) {
       seen.repeats++;
       this.#startPeriod();
     } else if (this.#seen.size < this.#o.maxKeys) {
       const text = line();
-      this.#seen.set(key, { line: text, repeats: 0 });
+      this.#seen.set(key, { line: text, summary, repeats: 0 });
       this.#o.write(text);
       this.#startPeriod();
     } else {
@@ -60,10 +73,14 @@ export class RepeatLog {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     const period = this.#periodMs % 1000 === 0 ? `${this.#periodMs / 1000} s` : `${this.#periodMs} ms`;
-    for (const { line, repeats } of this.#seen.values()) {
-      if (repeats > 0) this.#o.write(`${line} (${repeats} more time${repeats === 1 ? '' : 's'} in the last ${period})`);
+    for (const { line, summary, repeats } of this.#seen.values()) {
+      if (repeats === 0) continue;
+      this.#o.write(summary ? summary(repeats, period) : `${line} (${repeats} more time${repeats === 1 ? '' : 's'} in the last ${period})`);
     }
-    if (this.#overflow > 0) this.#o.write(`… and ${this.#overflow} more like these in the last ${period}, not listed one by one`);
+    if (this.#overflow > 0) {
+      const overflowLine = this.#o.overflowLine ?? ((n, p) => `… and ${n} more like these in the last ${p}, not listed one by one`);
+      this.#o.write(overflowLine(this.#overflow, period));
+    }
     this.#seen.clear();
     this.#overflow = 0;
   }

@@ -1,6 +1,8 @@
 /** Log lines an offender can repeat: once per key and period, repeats summed up, bounded. */
 import t from 'tap';
-import { RepeatLog } from '../lib/commands/repeat-log';
+import { createLogger } from '../lib/log';
+import { RefusalLog } from '../lib/peers';
+import { RepeatLog } from '../lib/repeat-log';
 import { waitFor } from './helpers/wait';
 
 function logOf(periodMs: number, maxKeys = 10) {
@@ -41,4 +43,29 @@ t.test('the period ends by itself', async () => {
   note('a');
   note('a');
   await waitFor('the summary', () => lines.includes('event a (1 more time in the last 50 ms)'));
+});
+
+t.test('refused peer connections: one line per kind (address and reason, digits aside), its own words for the sums', async (t) => {
+  const lines: string[] = [];
+  const log = createLogger('warn', (text) => lines.push(...text.trimEnd().split('\n').map((l) => l.replace(/^\S+ /, ''))));
+  const refusals = new RefusalLog(log);
+  t.teardown(() => refusals.flush());
+  refusals.note('127.0.0.9', 'not listed');
+  refusals.note('127.0.0.9', 'not listed');
+  refusals.note('127.0.0.9', 'frame of 600 bytes exceeds 512');
+  refusals.note('127.0.0.9', 'frame of 700 bytes exceeds 512');
+  refusals.note('127.0.0.8', 'not listed');
+  for (let i = 0; i < 256; i++) refusals.note(`10.0.${i >> 8}.${i & 255}`, 'not listed');
+  refusals.flush();
+  log.flush();
+  t.same(lines.slice(0, 3), [
+    'warn refused peer connection from 127.0.0.9: not listed',
+    'warn refused peer connection from 127.0.0.9: frame of 600 bytes exceeds 512',
+    'warn refused peer connection from 127.0.0.8: not listed',
+  ]);
+  t.same(lines.slice(256), [
+    'warn refused 1 more peer connection(s) from 127.0.0.9 in the last 60 s: not listed',
+    'warn refused 1 more peer connection(s) from 127.0.0.9 in the last 60 s: frame of 600 bytes exceeds 512',
+    'warn refused 3 more peer connection(s) of other kinds in the last 60 s',
+  ]);
 });

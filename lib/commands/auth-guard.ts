@@ -2,7 +2,7 @@
  * Every password check a caller asks for (`auth`, the old password of
  * `passwd`) goes through here: throttled per account and per calling host
  * (auth-throttle.ts), delayed when it fails, and logged once per account and
- * host per period with repeats summed up (repeat-log.ts) — never with the
+ * host per period with repeats summed up (lib/repeat-log.ts) — never with the
  * password.
  *
  *   verify(user, host, check)
@@ -14,7 +14,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { UserRef } from '../store';
 import { AuthThrottle, type AuthThrottleSettings, type ThrottledBy } from './auth-throttle';
-import { RepeatLog } from './repeat-log';
+import { RepeatLog } from '../repeat-log';
 
 export interface AuthGuardSettings extends AuthThrottleSettings {
   /** How long a failed check waits before it answers, ms (a serial guesser's pace). */

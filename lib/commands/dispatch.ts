@@ -20,7 +20,7 @@ import type { ReplyRoom } from '../reply-room';
 import { redactCommand } from '../log';
 import type { CommandContext, DaemonServices } from './context';
 import { splitPrefixes } from './prefixes';
-import { RepeatLog } from './repeat-log';
+import { RepeatLog } from '../repeat-log';
 import { CommandTable, refusalOf, type CommandSpec } from './table';
 
 /** Distinct (command, caller) refusals logged one by one per period; the rest are counted together. */

@@ -5,54 +5,39 @@
  * The first refusal of a kind (address + reason, digits ignored) in a window
  * is logged in full; the rest of the window are counted, and one summary
  * line per kind says how many followed. Memory is bounded: past
- * MAX_KINDS_PER_WINDOW, new kinds are only counted in a single total.
+ * MAX_KINDS_PER_WINDOW, new kinds are only counted in a single total. The
+ * counting is the daemon's one RepeatLog; this file only words the lines.
  * Every text that a peer chose (an id, a reason built from its bytes) is
  * made printable by the caller before it gets here.
  */
 import type { Logger } from '../log';
+import { RepeatLog } from '../repeat-log';
 
 export const REFUSAL_WINDOW_MS = 60_000;
 const MAX_KINDS_PER_WINDOW = 256;
 
 export class RefusalLog {
-  readonly #log: Logger;
-  readonly #windowMs: number;
-  #kinds = new Map<string, { ip: string; why: string; more: number }>();
-  #overflow = 0;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #repeats: RepeatLog;
 
   constructor(log: Logger, windowMs = REFUSAL_WINDOW_MS) {
-    this.#log = log;
-    this.#windowMs = windowMs;
+    this.#repeats = new RepeatLog({
+      periodMs: () => windowMs,
+      maxKeys: MAX_KINDS_PER_WINDOW,
+      write: (line) => log.warn(line),
+      overflowLine: (count, period) => `refused ${count} more peer connection(s) of other kinds in the last ${period}`,
+    });
   }
 
   note(ip: string, why: string): void {
-    const key = ip + '\0' + why.replace(/\d+/g, '#');
-    const seen = this.#kinds.get(key);
-    if (seen) {
-      seen.more++;
-    } else if (this.#kinds.size >= MAX_KINDS_PER_WINDOW) {
-      this.#overflow++;
-    } else {
-      this.#kinds.set(key, { ip, why, more: 0 });
-      this.#log.warn(`refused peer connection from ${ip}: ${why}`);
-    }
-    this.#timer ??= setTimeout(() => this.#summarise(), this.#windowMs).unref();
+    this.#repeats.note(
+      ip + '\0' + why.replace(/\d+/g, '#'),
+      () => `refused peer connection from ${ip}: ${why}`,
+      (more, period) => `refused ${more} more peer connection(s) from ${ip} in the last ${period}: ${why}`,
+    );
   }
 
   /** Write the window's counts (also at shutdown). */
   flush(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#summarise();
-  }
-
-  #summarise(): void {
-    this.#timer = undefined;
-    for (const { ip, why, more } of this.#kinds.values()) {
-      if (more > 0) this.#log.warn(`refused ${more} more peer connection(s) from ${ip} in the last ${this.#windowMs / 1000} s: ${why}`);
-    }
-    if (this.#overflow > 0) this.#log.warn(`refused ${this.#overflow} more peer connection(s) of other kinds in the last ${this.#windowMs / 1000} s`);
-    this.#kinds = new Map();
-    this.#overflow = 0;
+    this.#repeats.flush();
   }
 }
