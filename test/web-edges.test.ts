@@ -117,6 +117,35 @@ t.test('no response can be framed by another site or sniffed into another type',
   t.same(securityHeadersOf(range), FRAMING_HEADERS, 'a 206 too');
 });
 
+t.test('a page may replace any of the headers it is given, in any case and any form, and each is sent once', async (t) => {
+  const page = (code: string) => `module.exports = (req, res) => { ${code} };\n`;
+  const lib = await startSite(t, {
+    'packages/own/www/implicit.page.js': page("res.end('implicit');"),
+    'packages/own/www/object.page.js': page(
+      "res.writeHead(200, { 'content-security-policy': \"default-src 'self'\", 'CACHE-CONTROL': 'no-store' }); res.end('object');",
+    ),
+    'packages/own/www/set.page.js': page("res.setHeader('X-Frame-Options', 'SAMEORIGIN'); res.writeHead(200, { 'Content-Type': 'text/plain' }); res.end('set');"),
+    'packages/own/www/array.page.js': page("res.writeHead(200, 'Fine', ['referrer-policy', 'no-referrer', 'Content-Type', 'text/plain']); res.end('array');"),
+  });
+  await site(t, lib, 'mount', '/own/', 'own');
+  // Node joins a repeated header of these names with ', ': a value below is exactly one header.
+  const headersOf = async (name: string): Promise<Record<string, unknown>> => {
+    const r = await get(`/own/${name}`);
+    t.equal(r.status, 200, name);
+    t.equal(r.body, name, `${name}: the page's body`);
+    return { ...securityHeadersOf(r), 'cache-control': r.headers['cache-control'] };
+  };
+  const pageDefaults = { ...FRAMING_HEADERS, 'cache-control': 'private, no-cache' };
+  t.same(await headersOf('implicit'), pageDefaults, 'a head written by end() gets them all');
+  t.same(
+    await headersOf('object'),
+    { ...pageDefaults, 'content-security-policy': "default-src 'self'", 'cache-control': 'no-store' },
+    "writeHead's object replaces two, in another case",
+  );
+  t.same(await headersOf('set'), { ...pageDefaults, 'x-frame-options': 'SAMEORIGIN' }, 'setHeader replaces one');
+  t.same(await headersOf('array'), { ...pageDefaults, 'referrer-policy': 'no-referrer' }, "writeHead's array form replaces one");
+});
+
 t.test('the status page shows its counters to admins of / only', async (t) => {
   const lib = await startSite(t, {});
   const c = await lib.client();

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { encodePath, MAX_TARGET_BYTES, normalizeTarget, withQuery } from '../lib/web/normalize-url';
+import { encodePath, MAX_TARGET_BYTES, normalizePath, normalizeTarget, withQuery } from '../lib/web/normalize-url';
 
 t.test('paths are decoded and normalised', async (t) => {
   const cases: [string, string, string[]][] = [
@@ -21,6 +21,18 @@ t.test('paths are decoded and normalised', async (t) => {
     const r = normalizeTarget(raw);
     t.same(r, { kind: 'ok', url, urlv, query: r.kind === 'ok' ? r.query : '' }, raw);
   }
+});
+
+t.test('targets already in normal form take the short way to the same answer', async (t) => {
+  // The short way applies to these (no escapes, no empty or dot segments); the full rules must agree.
+  for (const raw of ['/', '/a', '/a/', '/a/b.c/d_e-f~g', '/res/d1/amy/x.problem', '/A0/b.', '/a.b/']) {
+    t.same(normalizeTarget(raw), { kind: 'ok', ...normalizePath(raw), query: '' }, raw);
+  }
+  // And these take the full rules: each differs from its raw form, or is refused.
+  t.same(normalizeTarget('/a//b'), { kind: 'ok', url: '/a/b', urlv: ['a', 'b'], query: '' });
+  t.same(normalizeTarget('/.git/config'), { kind: 'rejected', status: 404 });
+  t.same(normalizeTarget('/a/.hidden/'), { kind: 'rejected', status: 404 });
+  t.same(normalizeTarget('/a/%2fb'), { kind: 'rejected', status: 400 });
 });
 
 t.test('the query is kept raw', async (t) => {

@@ -29,14 +29,18 @@ export class BodyCache {
    * The file's bytes if it is small enough to cache, else undefined (stream it).
    * `opened`: read a miss from this handle (whose fstat gave `facts`) rather than by path.
    */
-  async get(realPath: string, facts: FileFacts, opened?: FileHandle): Promise<Buffer | undefined> {
+  get(realPath: string, facts: FileFacts, opened?: FileHandle): Buffer | undefined | Promise<Buffer | undefined> {
     if (facts.size > BODY_CACHE_MAX_FILE_BYTES) return undefined;
     const hit = this.#entries.get(realPath);
     if (hit !== undefined && hit.ino === facts.ino && hit.size === facts.size && hit.mtimeMs === facts.mtimeMs) {
       this.#entries.delete(realPath);
       this.#entries.set(realPath, hit);
-      return hit.body;
+      return hit.body; // no promise: a hit is served in the same turn
     }
+    return this.#read(realPath, facts, opened);
+  }
+
+  async #read(realPath: string, facts: FileFacts, opened?: FileHandle): Promise<Buffer> {
     const body = await readFile(opened ?? realPath);
     // A file rewritten between stat and read does not match its facts: serve it, do not keep it.
     if (body.length === facts.size) this.#store(realPath, { ino: facts.ino, size: facts.size, mtimeMs: facts.mtimeMs, body });

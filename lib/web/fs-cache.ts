@@ -8,7 +8,7 @@
  * The number of entries is bounded; the oldest are dropped first.
  */
 import { realpath, stat } from 'node:fs/promises';
-import { cachedAsync, TtlCache } from './ttl-cache';
+import { cachedAsync, type MaybePromise, TtlCache } from './ttl-cache';
 
 export interface FileFacts {
   readonly kind: 'file' | 'directory' | 'other';
@@ -21,8 +21,8 @@ export interface FileFacts {
 export const FS_CACHE_MAX_ENTRIES = 20_000;
 
 export class FsCache {
-  readonly #stats: TtlCache<Promise<FileFacts | null>>;
-  readonly #realpaths: TtlCache<Promise<string | null>>;
+  readonly #stats: TtlCache<MaybePromise<FileFacts | null>>;
+  readonly #realpaths: TtlCache<MaybePromise<string | null>>;
 
   constructor(ttlMs: number) {
     this.#stats = new TtlCache(ttlMs, FS_CACHE_MAX_ENTRIES);
@@ -30,12 +30,12 @@ export class FsCache {
   }
 
   /** Facts about `path` (symlinks followed), or null if there is nothing there. */
-  stat(path: string): Promise<FileFacts | null> {
+  stat(path: string): MaybePromise<FileFacts | null> {
     return cachedAsync(this.#stats, path, () => statFacts(path));
   }
 
   /** The real path (every symlink resolved), or null if there is nothing there. */
-  realpath(path: string): Promise<string | null> {
+  realpath(path: string): MaybePromise<string | null> {
     return cachedAsync(this.#realpaths, path, () => absentAsNull(realpath(path)));
   }
 

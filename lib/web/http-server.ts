@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { DefaultingResponse } from './security-headers';
 
 /** A client must send its headers within this time (slowloris). */
 export const HEADERS_TIMEOUT_MS = 20_000;
@@ -44,7 +45,12 @@ export async function readTlsFiles(files: TlsFiles): Promise<TlsPem> {
 
 /** A plain HTTP listener, or an HTTPS one serving `tls`. */
 export function createWebListener(onRequest: OnRequest, tls?: TlsPem): WebListener {
-  const limits = { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS };
+  const limits = {
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    // The class node builds each response from; the listener's types stay the plain ones.
+    ServerResponse: DefaultingResponse as typeof ServerResponse,
+  };
   const server =
     tls === undefined
       ? createServer(limits, onRequest)

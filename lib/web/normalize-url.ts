@@ -37,6 +37,18 @@ export type TargetResult = NormalizedTarget | RejectedTarget;
 const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
 const ABSOLUTE_FORM_RE = /^https?:\/\/[^/?#]*/i;
 
+/**
+ * A path already in normal form: segments of unreserved characters that do
+ * not start with '.', and at most a trailing '/'. Each segment starts at a
+ * '/' its class excludes, so the match is linear.
+ */
+const PLAIN_PATH_RE = /^(?:\/[A-Za-z0-9_~-][A-Za-z0-9_.~-]*)*\/?$/;
+
+function segmentsOf(plainPath: string): string[] {
+  const end = plainPath.endsWith('/') ? plainPath.length - 1 : plainPath.length;
+  return end <= 0 ? [] : plainPath.slice(1, end).split('/');
+}
+
 export function normalizeTarget(rawTarget: string): TargetResult {
   if (Buffer.byteLength(rawTarget) > MAX_TARGET_BYTES) return { kind: 'rejected', status: 414 };
   // A proxy-style absolute-form target carries the same path after its authority.
@@ -45,6 +57,8 @@ export function normalizeTarget(rawTarget: string): TargetResult {
   const rawPath = q < 0 ? target : target.slice(0, q);
   const query = q < 0 ? '' : target.slice(q + 1);
   if (!rawPath.startsWith('/') || CONTROL_RE.test(query)) return { kind: 'rejected', status: 400 };
+  // Most targets need none of the rules: no escapes, no empty or dot segments.
+  if (PLAIN_PATH_RE.test(rawPath)) return { kind: 'ok', url: rawPath, urlv: segmentsOf(rawPath), query };
   const path = normalizePath(rawPath);
   if (path === undefined) return { kind: 'rejected', status: 400 };
   if (path.urlv.some((s) => s.startsWith('.'))) return { kind: 'rejected', status: 404 };

@@ -15,7 +15,7 @@ import { searchRoot } from './file-search';
 import type { FsCache } from './fs-cache';
 import { listableDirectory, searchRoots, type FoundFile, type PagerootDirs, type SearchRoot } from './pageroots';
 import type { SiteNode } from './site-node-table';
-import { cachedAsync, TtlCache } from './ttl-cache';
+import { cachedAsync, type MaybePromise, TtlCache } from './ttl-cache';
 import { findVuh } from './vuh-search';
 
 export type PageTarget =
@@ -39,7 +39,7 @@ export const RESOLUTION_CACHE_MAX_ENTRIES = 10_000;
 
 export class PageResolver {
   readonly #config: ResolverConfig;
-  readonly #cache: TtlCache<Promise<PageTarget>>;
+  readonly #cache: TtlCache<MaybePromise<PageTarget>>;
 
   constructor(config: ResolverConfig, ttlMs: number) {
     this.#config = config;
@@ -47,7 +47,7 @@ export class PageResolver {
   }
 
   /** `siteGeneration`: the site map's generation when `node` was looked up. */
-  resolve(node: SiteNode, extraUrl: string, siteGeneration: number): Promise<PageTarget> {
+  resolve(node: SiteNode, extraUrl: string, siteGeneration: number): MaybePromise<PageTarget> {
     const key = `${siteGeneration}:${node.nodeId}:${extraUrl}`;
     return cachedAsync(this.#cache, key, () => resolvePage(this.#config, node, extraUrl));
   }

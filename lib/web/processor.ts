@@ -26,7 +26,7 @@ import { describeForLog, isUnreachable, LoncapadError } from '../errors';
 import { isAuthorized } from './authorize';
 import type { BodyCache } from './body-cache';
 import { sendListing } from './directory-listing';
-import { isFilterResult, type FilterRegistry, type FilterStage } from './filters';
+import { isFilterResult, type Filter, type FilterRegistry, type FilterStage } from './filters';
 import type { HandlerRegistry } from './handlers';
 import { encodePath, normalizeTarget, withQuery } from './normalize-url';
 import { pageKindOf, type PageLoader } from './page-loader';
@@ -36,7 +36,7 @@ import { partiesOf } from './permissions';
 import { RequestEnvironment, type EnvServices, type HttpMethod } from './request-env';
 import { sendRedirect, sendStatus } from './responses';
 import { loginRedirect } from './return-url';
-import { setSecurityHeaders } from './security-headers';
+import { dropDefaultHeaders, setPageHeaders, setSecurityHeaders } from './security-headers';
 import { ANONYMOUS } from './sessions';
 import type { SiteMap } from './site-map';
 import type { SiteNode } from './site-node-table';
@@ -100,7 +100,10 @@ export class RequestProcessor {
     }
     const { node, extraUrl } = resolution;
 
-    const { session, setCookie } = await services.sessions.read(req.headers.cookie, startTime);
+    // Each stage below answers without a promise when it can (no cookie, a cached page, no
+    // filters), and is awaited only when it did not: an await costs a microtask per request.
+    const read = services.sessions.read(req.headers.cookie, startTime);
+    const { session, setCookie } = read instanceof Promise ? await read : read;
     if (setCookie !== undefined) res.setHeader('Set-Cookie', setCookie);
 
     const xhr = req.headers['x-requested-with'] === 'XMLHttpRequest';
@@ -118,8 +121,10 @@ export class RequestProcessor {
     progress.env = env;
     progress.node = node;
     this.#armTraceFilters(req, res, env);
-    if ((await this.#runFilters('preauth', req, res, env)) === 'return') return;
-    if ((await this.#runFilters('postauth', req, res, env)) === 'return') return;
+    const preauth = this.#runFilters('preauth', req, res, env);
+    if (preauth !== 'continue' && (await preauth) === 'return') return;
+    const postauth = this.#runFilters('postauth', req, res, env);
+    if (postauth !== 'continue' && (await postauth) === 'return') return;
 
     const registered = this.#parts.handlers.match(target.url);
     if (registered !== undefined) {
@@ -129,7 +134,8 @@ export class RequestProcessor {
       return;
     }
 
-    const page = await this.#parts.resolver.resolve(node, extraUrl, siteGeneration);
+    const resolving = this.#parts.resolver.resolve(node, extraUrl, siteGeneration);
+    const page = resolving instanceof Promise ? await resolving : resolving;
     switch (page.kind) {
       case 'redirect':
         return sendRedirect(res, withQuery(encodePath(target.url + '/'), target.query));
@@ -153,26 +159,39 @@ export class RequestProcessor {
   ): Promise<void> {
     const kind = pageKindOf(file.path);
     if (kind === 'static') {
-      const isPublic = isAuthorized(this.#parts.siteMap, node, env.extraUrl, ANONYMOUS);
+      // An anonymous request got this far only because the URL is public.
+      const isPublic = env.userId === null || isAuthorized(this.#parts.siteMap, node, env.extraUrl, ANONYMOUS);
       return serveStatic(req, res, file, this.#parts.bodies, isPublic);
     }
     env.target(file.path, pathInfo);
     const handler = this.#parts.pages.load(file);
     // Dynamic output depends on the session; a page may still choose otherwise.
-    res.setHeader('Cache-Control', 'private, no-cache');
-    setSecurityHeaders(res);
-    await handler(req, res, env);
+    setPageHeaders(res);
+    const running: unknown = handler(req, res, env);
+    if (running instanceof Promise) await running;
   }
 
-  async #runFilters(
+  /** 'continue' at once when no filter matches (no promise); else the filters run in order. */
+  #runFilters(
     stage: FilterStage,
     req: IncomingMessage,
     res: ServerResponse,
     env: RequestEnvironment,
-  ): Promise<'continue' | 'return'> {
+  ): 'continue' | Promise<'continue' | 'return'> {
     const filters = this.#parts.filters.matching(stage, env.url);
+    if (filters.length === 0) return 'continue';
     // A filter may answer the request itself.
-    if (filters.length > 0) setSecurityHeaders(res);
+    setSecurityHeaders(res);
+    return this.#runMatchedFilters(stage, filters, req, res, env);
+  }
+
+  async #runMatchedFilters(
+    stage: FilterStage,
+    filters: readonly Filter[],
+    req: IncomingMessage,
+    res: ServerResponse,
+    env: RequestEnvironment,
+  ): Promise<'continue' | 'return'> {
     for (const filter of filters) {
       const result: unknown = await filter(req, res, env);
       if (!isFilterResult(result)) {
@@ -215,6 +234,7 @@ export class RequestProcessor {
       return;
     }
     for (const name of res.getHeaderNames()) if (!KEPT_ON_FAILURE.has(name)) res.removeHeader(name);
+    dropDefaultHeaders(res);
     if (unavailable) return sendStatus(res, 503, { 'Retry-After': String(RETRY_AFTER_UNAVAILABLE_S) });
     const { env, node } = progress;
     const isAdmin =

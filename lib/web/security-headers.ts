@@ -26,9 +26,11 @@
  * response (pages, handlers, filters, listings) gets them from
  * `setSecurityHeaders` before its code runs, and may replace one. Not one
  * `setHeader` up front for all: any setHeader before writeHead sends node
- * down its slow path, ~1 µs per response, 7 % of serving a static file.
+ * down its slow path, ~1 µs per response, 7 % of serving a static file. So
+ * the listener's responses are `DefaultingResponse`s, which hold the
+ * headers aside and add them in writeHead unless the code set its own.
  */
-import type { ServerResponse } from 'node:http';
+import { ServerResponse, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 
 export const FRAME_POLICY = "frame-ancestors 'none'";
 export const FRAME_OPTIONS = 'DENY';
@@ -47,11 +49,86 @@ export function ownPagePolicy(scriptNonce?: string): string {
   return scriptNonce === undefined ? OWN_PAGE_POLICY : `${OWN_PAGE_POLICY}; script-src 'nonce-${scriptNonce}'; connect-src 'self'`;
 }
 
+/** A header sent unless the response's code sets its own: its name, and the name lower-cased. */
+export type DefaultHeader = readonly [name: string, lower: string, value: string];
+
+const defaultHeader = (name: string, value: string): DefaultHeader => [name, name.toLowerCase(), value];
+
+const SECURITY_HEADERS: readonly DefaultHeader[] = [
+  defaultHeader('Content-Security-Policy', FRAME_POLICY),
+  defaultHeader('X-Frame-Options', FRAME_OPTIONS),
+  defaultHeader('Referrer-Policy', REFERRER_POLICY),
+  defaultHeader('X-Content-Type-Options', NOSNIFF),
+];
+
+/** Dynamic pages: the security headers, and not kept by shared caches (their output depends on the session). */
+const PAGE_HEADERS: readonly DefaultHeader[] = [defaultHeader('Cache-Control', 'private, no-cache'), ...SECURITY_HEADERS];
+
+/** The security headers, for a response whose code runs next (and may replace one). */
 export function setSecurityHeaders(res: ServerResponse): void {
-  res.setHeader('Content-Security-Policy', FRAME_POLICY);
-  res.setHeader('X-Frame-Options', FRAME_OPTIONS);
-  res.setHeader('Referrer-Policy', REFERRER_POLICY);
-  res.setHeader('X-Content-Type-Options', NOSNIFF);
+  setDefaultHeaders(res, SECURITY_HEADERS);
+}
+
+/** The security headers and `Cache-Control: private, no-cache`, for a page whose code runs next. */
+export function setPageHeaders(res: ServerResponse): void {
+  setDefaultHeaders(res, PAGE_HEADERS);
+}
+
+/** Forget headers set aside and not yet sent (an error page replaces what the code prepared). */
+export function dropDefaultHeaders(res: ServerResponse): void {
+  if (res instanceof DefaultingResponse) res.defaultHeaders = undefined;
+}
+
+function setDefaultHeaders(res: ServerResponse, headers: readonly DefaultHeader[]): void {
+  if (res instanceof DefaultingResponse) res.defaultHeaders = headers;
+  else for (const [name, , value] of headers) res.setHeader(name, value);
+}
+
+type HeadersArg = OutgoingHttpHeaders | OutgoingHttpHeader[];
+
+/**
+ * The web listener's response class: `defaultHeaders` are added when the
+ * head is written (by writeHead, or implicitly by the first write), each
+ * unless the code set that header itself, with setHeader or in writeHead's
+ * headers. Until then they are not in getHeaders(): a page that wants to
+ * know must set its own.
+ */
+export class DefaultingResponse extends ServerResponse {
+  defaultHeaders: readonly DefaultHeader[] | undefined;
+
+  override writeHead(statusCode: number, messageOrHeaders?: string | HeadersArg, maybeHeaders?: HeadersArg): this {
+    const defaults = this.defaultHeaders;
+    if (defaults === undefined) return super.writeHead(statusCode, messageOrHeaders as string, maybeHeaders);
+    this.defaultHeaders = undefined;
+    const message = typeof messageOrHeaders === 'string' ? messageOrHeaders : undefined;
+    const given = typeof messageOrHeaders === 'string' ? maybeHeaders : messageOrHeaders;
+    if (given === undefined || Array.isArray(given)) {
+      // Rare forms: no headers here (they are all set already), or a raw array.
+      const named = Array.isArray(given) ? namesIn(given) : undefined;
+      for (const [name, lower, value] of defaults) if (!this.hasHeader(lower) && !named?.has(lower)) this.setHeader(name, value);
+      return super.writeHead(statusCode, message, given);
+    }
+    // The usual form: one object. Node's fast path takes it whole if nothing was set before.
+    const headers: OutgoingHttpHeaders = {};
+    const named = new Set<string>();
+    for (const name in given) {
+      named.add(name.toLowerCase());
+      headers[name] = given[name];
+    }
+    for (const [name, lower, value] of defaults) if (!named.has(lower) && !this.hasHeader(lower)) headers[name] = value;
+    return super.writeHead(statusCode, message, headers);
+  }
+}
+
+/** Lower-cased header names of writeHead's array form: flat [name, value, …] or [[name, value], …]. */
+function namesIn(headers: OutgoingHttpHeader[]): Set<string> {
+  const names = new Set<string>();
+  const pairs = Array.isArray(headers[0]);
+  for (let i = 0; i < headers.length; i += pairs ? 1 : 2) {
+    const entry = headers[i];
+    names.add(String(pairs ? (entry as unknown as OutgoingHttpHeader[])[0] : entry).toLowerCase());
+  }
+  return names;
 }
 
 /** HSTS, for every response of an HTTPS listener. */

@@ -17,7 +17,7 @@
 import { isUnreachable } from '../errors';
 import { splitUserId } from './permissions';
 import type { WebAuth, WebLog } from './web-auth';
-import { cachedAsync, TtlCache } from './ttl-cache';
+import { cachedAsync, type MaybePromise, TtlCache } from './ttl-cache';
 
 /** Users whose answer is remembered. */
 export const TOKEN_CACHE_MAX_USERS = 10_000;
@@ -29,7 +29,7 @@ type TokenAnswer = string | null | undefined;
 export class SessionTokens {
   readonly #lookup: WebAuth['authToken'];
   readonly #log: WebLog;
-  readonly #cache: TtlCache<Promise<TokenAnswer>>;
+  readonly #cache: TtlCache<MaybePromise<TokenAnswer>>;
 
   constructor(lookup: WebAuth['authToken'], ttlMs: number, log: WebLog) {
     this.#lookup = lookup;

@@ -46,6 +46,7 @@ export interface SessionOutcome {
 }
 
 export const ANONYMOUS: Session = Object.freeze({ sessionId: 0, userId: null, authLevel: 'none' });
+const NO_SESSION: SessionOutcome = Object.freeze({ session: ANONYMOUS });
 
 export class SessionManager {
   readonly #store: SessionStore;
@@ -64,9 +65,18 @@ export class SessionManager {
     this.#attributes = secure ? `${COOKIE_ATTRIBUTES}; Secure` : COOKIE_ATTRIBUTES;
   }
 
-  async read(cookieHeader: string | undefined, nowMs: number): Promise<SessionOutcome> {
+  /**
+   * The session a request's cookie names. Without a session cookie (most
+   * requests for pages and files) the answer needs no promise; with one,
+   * the home server may have to be asked whether it still stands.
+   */
+  read(cookieHeader: string | undefined, nowMs: number): SessionOutcome | Promise<SessionOutcome> {
     const values = cookieValues(cookieHeader, SESSION_COOKIE);
-    if (values.length === 0) return { session: ANONYMOUS };
+    if (values.length === 0) return NO_SESSION;
+    return this.#readCookies(values, nowMs);
+  }
+
+  async #readCookies(values: readonly string[], nowMs: number): Promise<SessionOutcome> {
     const nowS = Math.floor(nowMs / 1000);
     const claims = values.map((v) => this.#verify(v, nowS)).find((c) => c !== undefined);
     if (claims === undefined) return { session: ANONYMOUS, setCookie: this.#clearingCookie() };

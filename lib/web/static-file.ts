@@ -24,14 +24,14 @@ export type ByteRange = { readonly start: number; readonly end: number };
  * (a file that may be replaced by rename while it is served: the headers and
  * the bytes then come from one version). The caller closes it.
  */
-export async function serveStatic(
+export function serveStatic(
   req: IncomingMessage,
   res: ServerResponse,
   file: FoundFile,
   bodies: BodyCache,
   publiclyReadable: boolean,
   opened?: FileHandle,
-): Promise<void> {
+): void | Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     sendStatus(res, 405, { Allow: 'GET, HEAD' });
     return;
@@ -91,12 +91,35 @@ export async function serveStatic(
     res.end();
     return;
   }
-  const cached = await bodies.get(file.realPath, facts, opened);
-  if (cached !== undefined) {
-    res.writeHead(status, headers);
-    res.end(range === 'ignore' ? cached : cached.subarray(span.start, span.end + 1));
-    return;
-  }
+  // A cached body is sent in this turn, without a promise (the common case).
+  const cached = bodies.get(file.realPath, facts, opened);
+  if (cached instanceof Promise) return cached.then((body) => sendBody(res, status, headers, span, body, file, opened));
+  return sendBody(res, status, headers, span, cached, file, opened);
+}
+
+/** The bytes of `span`: from the cached `body`, else streamed from the file. */
+function sendBody(
+  res: ServerResponse,
+  status: number,
+  headers: OutgoingHttpHeaders,
+  span: ByteRange,
+  body: Buffer | undefined,
+  file: FoundFile,
+  opened: FileHandle | undefined,
+): void | Promise<void> {
+  if (body === undefined) return streamFile(res, status, headers, span, file, opened);
+  res.writeHead(status, headers);
+  res.end(span.start === 0 && span.end === body.length - 1 ? body : body.subarray(span.start, span.end + 1));
+}
+
+async function streamFile(
+  res: ServerResponse,
+  status: number,
+  headers: OutgoingHttpHeaders,
+  span: ByteRange,
+  file: FoundFile,
+  opened: FileHandle | undefined,
+): Promise<void> {
   const handle = opened ?? (await open(file.realPath, 'r'));
   res.writeHead(status, headers);
   try {

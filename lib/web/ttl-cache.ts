@@ -40,23 +40,41 @@ export class TtlCache<V> {
     this.#entries.clear();
   }
 
+  /** Replace `key`'s value by `next` only if it still holds `value`; the entry keeps its age. */
+  replaceIf(key: string, value: V, next: V): void {
+    const entry = this.#entries.get(key);
+    if (entry?.value === value) this.#entries.set(key, { atMs: entry.atMs, value: next });
+  }
+
   /** Drop `key` only if it still holds `value` (a newer entry may have replaced it). */
   deleteIf(key: string, value: V): void {
     if (this.#entries.get(key)?.value === value) this.#entries.delete(key);
   }
 }
 
+/** A value, or the promise of one while it is being looked up. */
+export type MaybePromise<V> = V | Promise<V>;
+
 /**
- * Remember the promise of an async lookup, so concurrent asks share it. A
- * rejected lookup is forgotten at once: the next ask retries.
+ * Remember the promise of an async lookup, so concurrent asks share it, and
+ * once it settles the value itself: a hit is then answered without a
+ * promise, so a request path that finds everything cached never waits for a
+ * microtask (each `await` costs one; per request they added up). A rejected
+ * lookup is forgotten at once: the next ask retries. An `undefined` value
+ * stays cached as its settled promise (a bare `undefined` reads as a miss).
  */
-export function cachedAsync<V>(cache: TtlCache<Promise<V>>, key: string, load: () => Promise<V>): Promise<V> {
+export function cachedAsync<V>(cache: TtlCache<MaybePromise<V>>, key: string, load: () => Promise<V>): MaybePromise<V> {
   const nowMs = Date.now();
   const hit = cache.get(key, nowMs);
   if (hit !== undefined) return hit;
-  const value = load();
-  cache.set(key, value, nowMs);
-  // The caller gets `value` and its rejection; this branch only keeps the failure out of the cache.
-  value.catch(() => cache.deleteIf(key, value));
-  return value;
+  const pending = load();
+  cache.set(key, pending, nowMs);
+  // The caller gets `pending` and its rejection; these branches only keep the cache right.
+  pending.then(
+    (value) => {
+      if (value !== undefined) cache.replaceIf(key, pending, value);
+    },
+    () => cache.deleteIf(key, pending),
+  );
+  return pending;
 }
