@@ -173,11 +173,19 @@ export class Dispatcher {
       return seen;
     }
     if (spec.writes) {
-      return store.transaction(() => {
-        const reply = this.#call(spec, args, ctx) as string;
+      // The command and its applied-id record in one savepoint; a refusal rolls the command
+      // back, and is recorded on its own, since it is the message's answer too.
+      try {
+        return store.transaction(() => {
+          const reply = this.#syncResult(spec, spec.run(ctx, args));
+          if (!isTransientReply(reply)) store.recordApplied(ctx.caller, msgid, reply);
+          return reply;
+        });
+      } catch (err) {
+        const reply = this.#failed(spec, err);
         if (!isTransientReply(reply)) store.recordApplied(ctx.caller, msgid, reply);
         return reply;
-      });
+      }
     }
     const r = this.#call(spec, args, ctx);
     if (typeof r === 'string') return this.#recorded(ctx.caller, msgid, r);

@@ -2,7 +2,7 @@
  * The audit trail: the per-namespace change history (classic `<ns>.hist`)
  * and the per-user activity log (classic `activity.log`).
  */
-import { type Db, type TransactionRunner, transactionRunner } from './sqlite';
+import { type Db, type TransactionRunner, atomicRunner } from './sqlite';
 import type { Clock, UserRef } from './types';
 import type { UsageTable } from './usage-table';
 
@@ -51,7 +51,7 @@ export class ActivityLog {
   constructor(db: Db, now: Clock, usage: UsageTable) {
     this.#now = now;
     this.#usage = usage;
-    this.#transaction = transactionRunner(db);
+    this.#transaction = atomicRunner(db);
     this.#add = db.prepare('INSERT INTO activity (domain, name, at, by_host, text) VALUES (?, ?, ?, ?, ?)');
   }
 

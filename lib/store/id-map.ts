@@ -4,7 +4,7 @@
  * domain with an empty user name and namespace `ids`.
  */
 import type { Audit, HistoryLog } from './audit';
-import { type Db, type TransactionRunner, transactionRunner } from './sqlite';
+import { type Db, type TransactionRunner, atomicRunner } from './sqlite';
 import { joinPairs, type Pair } from './types';
 
 export class IdMap {
@@ -14,7 +14,7 @@ export class IdMap {
   readonly #get;
 
   constructor(db: Db, history: HistoryLog) {
-    this.#transaction = transactionRunner(db);
+    this.#transaction = atomicRunner(db);
     this.#history = history;
     this.#put = db.prepare('INSERT OR REPLACE INTO ids (domain, id, name) VALUES (?, ?, ?)');
     this.#get = db.prepare('SELECT name FROM ids WHERE domain = ? AND id = ?').pluck();

@@ -1,8 +1,8 @@
 /**
  * Namespaces of key/value pairs (classic `<ns>.db`). Keys and values arrive
  * escaped and are stored in canonical escaped form, so a reply is built from
- * stored text without re-escaping. Every multi-statement write runs in its own
- * transaction, which is a savepoint inside the dispatcher's transaction.
+ * stored text without re-escaping. Every multi-statement write is atomic: a
+ * transaction of its own, or a step of its caller's (sqlite.ts, atomicRunner).
  *
  * Each write first works out how many bytes it adds to the user's usage (the
  * rows it replaces are looked up by key, never scanned) and charges them, so
@@ -10,7 +10,7 @@
  */
 import { escape, unescape } from '../client/escape';
 import type { Audit, HistoryLog } from './audit';
-import { type Db, type TransactionRunner, transactionRunner } from './sqlite';
+import { type Db, type TransactionRunner, atomicRunner } from './sqlite';
 import { joinPairs, type Pair, type UserRef } from './types';
 import type { QuotaRule, UsageTable } from './usage-table';
 
@@ -26,7 +26,7 @@ export class KvTable {
   readonly #pairsAfter;
 
   constructor(db: Db, history: HistoryLog, usage: UsageTable) {
-    this.#transaction = transactionRunner(db);
+    this.#transaction = atomicRunner(db);
     this.#history = history;
     this.#usage = usage;
     this.#put = db.prepare('INSERT OR REPLACE INTO kv (domain, name, ns, key, value) VALUES (?, ?, ?, ?, ?)');

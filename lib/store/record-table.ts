@@ -5,7 +5,7 @@
  * writers to one record each get their own version.
  */
 import type { Audit, HistoryLog } from './audit';
-import { type Db, type TransactionRunner, transactionRunner } from './sqlite';
+import { type Db, type TransactionRunner, atomicRunner } from './sqlite';
 import { joinPairs, type Clock, type Pair, type UserRef } from './types';
 import type { UsageTable } from './usage-table';
 
@@ -32,7 +32,7 @@ export class RecordTable {
   readonly #rowsAfter;
 
   constructor(db: Db, history: HistoryLog, usage: UsageTable, now: Clock) {
-    this.#transaction = transactionRunner(db);
+    this.#transaction = atomicRunner(db);
     this.#history = history;
     this.#usage = usage;
     this.#now = now;

@@ -67,3 +67,16 @@ export function transactionRunner(db: Db): TransactionRunner {
   const run = db.transaction((fn: () => unknown) => fn());
   return run as unknown as TransactionRunner;
 }
+
+/**
+ * For a write of several statements that must land together, called either
+ * on its own or as one step of a caller's transaction: on its own it runs
+ * in a transaction of its own; inside one it joins it, and the caller's
+ * savepoint (the dispatcher gives each command one) rolls it back whole if
+ * it throws. A savepoint of its own would cost two statements per write for
+ * nothing, since no caller catches a store error and goes on.
+ */
+export function atomicRunner(db: Db): TransactionRunner {
+  const run = transactionRunner(db);
+  return <T>(fn: () => T): T => (db.inTransaction ? fn() : run(fn));
+}
