@@ -3,7 +3,7 @@
  * and bringing back the replies (classic lonc's job, for one peer).
  *
  * Flow of a request:
- *   1. send() arms the request's deadline; without an up link the request
+ *   1. send() arms the request's deadline (one timer for all: requests.ts); without an up link the request
  *      waits, and an idle link starts connecting — so does a backing-off or
  *      dead one whose last attempt is older than the backoff floor (a probe:
  *      the request waits for it within its deadline);
@@ -115,7 +115,7 @@ export class PeerLink extends EventEmitter {
 
   readonly peer: HostEntry;
   readonly #o: LinkOptions;
-  readonly #requests = new RequestBook();
+  readonly #requests = new RequestBook(() => new LoncapadError('LC_ERR_TIMEOUT', `no reply from ${this.peer.id} in time`));
   #socket: Socket | undefined;
   #decoder: FrameDecoder | undefined;
   #init: InitiationCreated | undefined;
@@ -163,10 +163,10 @@ export class PeerLink extends EventEmitter {
         reject(new LoncapadError('LC_ERR_PEER_DOWN', `${this.peer.id} is removed`));
         return;
       }
-      const req: Request = { command, msgid: opts.msgid, resolve, reject, abandoned: opts.abandoned, timer: undefined, id: 0, sentAt: 0, done: false };
+      const req: Request = { command, msgid: opts.msgid, resolve, reject, abandoned: opts.abandoned, deadline: 0, id: 0, sentAt: 0, done: false };
       this.#lastUseAt = performance.now();
       if (this.state === 'up' && this.#closeReason === undefined) {
-        this.#arm(req, opts.timeoutMs);
+        this.#requests.arm(req, opts.timeoutMs);
         this.#write(req);
         return;
       }
@@ -179,7 +179,7 @@ export class PeerLink extends EventEmitter {
           return;
         }
       }
-      this.#arm(req, opts.timeoutMs);
+      this.#requests.arm(req, opts.timeoutMs);
       this.#requests.wait(req);
       if (this.state === 'idle') this.#connect('demand');
     });
@@ -227,6 +227,7 @@ export class PeerLink extends EventEmitter {
     const err = new LoncapadError('LC_ERR_PEER_DOWN', `link to ${this.peer.id} closed (${reason})`);
     this.#requests.failInFlight(() => err);
     this.#requests.failWaiting(err);
+    this.#requests.close();
     if (this.#socket) this.#drop(reason);
     this.#endDial();
     if (this.state !== 'idle') this.#transition('idle', reason);
@@ -502,12 +503,6 @@ export class PeerLink extends EventEmitter {
     this.#connect('periodic retry of dead peer');
   }
 
-  #expiredRequest(req: Request): void {
-    req.timer = undefined;
-    if (req.done) return;
-    this.#requests.expired(req, new LoncapadError('LC_ERR_TIMEOUT', `no reply from ${this.peer.id} in time`));
-  }
-
   /** Keep-alive, idle and stalled-frame checks while up; call when the link comes up. */
   #timersLinkUp(): void {
     const now = performance.now();
@@ -560,10 +555,6 @@ export class PeerLink extends EventEmitter {
   }
 
   // ---- helpers ---------------------------------------------------------------
-
-  #arm(req: Request, timeoutMs: number): void {
-    req.timer = setTimeout(() => this.#expiredRequest(req), timeoutMs);
-  }
 
   #write(req: Request): void {
     const id = this.#requests.sent(req, performance.now());

@@ -6,9 +6,10 @@
  *      └── deadline / failAll ┴── deadline / link lost ──▶ rejected
  *
  * A request is settled exactly once: by its reply, its deadline, or a
- * failure of the link; its deadline timer is cleared when it settles.
+ * failure of the link. Deadlines share one timer (deadline-queue.ts).
  * Fragments of large replies (`p` messages) are collected here by wire id.
  */
+import { DeadlineQueue } from '../deadline-queue';
 import { LoncapadError } from '../errors';
 import { MAX_FRAME_BYTES } from '../wire';
 
@@ -23,7 +24,8 @@ export interface Request {
   readonly reject: (err: LoncapadError) => void;
   /** Nobody waits for the reply any more (its client went away): stop collecting it. */
   readonly abandoned: (() => boolean) | undefined;
-  timer: NodeJS.Timeout | undefined;
+  /** performance.now() time past which it fails with LC_ERR_TIMEOUT (set by `arm`). */
+  deadline: number;
   /** Wire id once written; 0 while waiting. */
   id: number;
   sentAt: number;
@@ -31,10 +33,20 @@ export interface Request {
 }
 
 export class RequestBook {
+  readonly #deadlines: DeadlineQueue<Request>;
   readonly #inFlight = new Map<number, Request>();
   readonly #partial = new Map<number, { parts: string[]; chars: number }>();
   #waiting: Request[] = [];
   #nextId = 1;
+
+  /** `timedOut` builds the error a request gets when its deadline passes. */
+  constructor(timedOut: () => LoncapadError) {
+    this.#deadlines = new DeadlineQueue((req) => {
+      if (req.id !== 0) this.#inFlight.delete(req.id);
+      req.done = true;
+      req.reject(timedOut());
+    });
+  }
 
   get inFlight(): number {
     return this.#inFlight.size;
@@ -47,6 +59,11 @@ export class RequestBook {
   /** Is anything unanswered (in flight or waiting)? */
   get busy(): boolean {
     return this.#inFlight.size > 0 || this.#waiting.some((r) => !r.done);
+  }
+
+  /** Start `req`'s deadline: it fails `timeoutMs` from now unless settled before. */
+  arm(req: Request, timeoutMs: number): void {
+    this.#deadlines.add(req, timeoutMs);
   }
 
   wait(req: Request): void {
@@ -79,7 +96,7 @@ export class RequestBook {
     if (req.abandoned?.()) {
       this.#inFlight.delete(id);
       this.#partial.delete(id);
-      fail(req, new LoncapadError('LC_ERR_PEER_DOWN', 'the client went away'));
+      this.#fail(req, new LoncapadError('LC_ERR_PEER_DOWN', 'the client went away'));
       return;
     }
     const got = this.#partial.get(id) ?? { parts: [], chars: 0 };
@@ -96,14 +113,8 @@ export class RequestBook {
     const req = this.#inFlight.get(id);
     if (!req) return undefined; // its deadline passed; the reply is late
     this.#inFlight.delete(id);
-    settle(req);
+    this.#settle(req);
     return { req, reply: got ? got.parts.join('') + last : last };
-  }
-
-  /** The deadline of `req` passed. */
-  expired(req: Request, err: LoncapadError): void {
-    if (req.id !== 0) this.#inFlight.delete(req.id);
-    fail(req, err);
   }
 
   /** Fail every request in flight, in the order they were sent (the link is gone); the error is built only if one is. */
@@ -116,25 +127,29 @@ export class RequestBook {
     this.#inFlight.clear();
     this.#partial.clear();
     const e = err();
-    for (const req of lost) fail(req, e);
+    for (const req of lost) this.#fail(req, e);
   }
 
   /** Fail the waiting requests that `which` selects, in arrival order; the rest keep waiting. */
   failWaiting(err: LoncapadError, which: (req: Request) => boolean = () => true): void {
     const waiting = this.#waiting;
     this.#waiting = waiting.filter((r) => !r.done && !which(r));
-    for (const req of waiting) if (which(req)) fail(req, err);
+    for (const req of waiting) if (which(req)) this.#fail(req, err);
   }
-}
 
-function settle(req: Request): void {
-  req.done = true;
-  if (req.timer) clearTimeout(req.timer);
-  req.timer = undefined;
-}
+  /** The link is gone for good: no deadline may fire any more. */
+  close(): void {
+    this.#deadlines.clear();
+  }
 
-export function fail(req: Request, err: LoncapadError): void {
-  if (req.done) return;
-  settle(req);
-  req.reject(err);
+  #settle(req: Request): void {
+    req.done = true;
+    this.#deadlines.settled();
+  }
+
+  #fail(req: Request, err: LoncapadError): void {
+    if (req.done) return;
+    this.#settle(req);
+    req.reject(err);
+  }
 }
