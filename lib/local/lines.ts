@@ -51,8 +51,13 @@ function tooLong(n: number, max: number): LoncapadError {
   return new LoncapadError('LC_ERR_LINE_TOO_LONG', `line of more than ${Math.min(n, max)} bytes (limit ${max})`);
 }
 
+/** Lines written together before the turn ends (see LineWriter). */
+export const LINES_PER_WRITE = 32;
+
 /**
- * Coalesces one connection's output lines into one write per loop turn.
+ * Coalesces one connection's output lines into one write per loop turn, or
+ * per LINES_PER_WRITE lines when a turn has more: the reader starts on them
+ * while the rest are made (see MESSAGES_PER_FRAME in wire/sealed-writer.ts).
  */
 export class LineWriter {
   #out: string[] = [];
@@ -72,7 +77,8 @@ export class LineWriter {
   push(line: string): void {
     this.#out.push(line);
     this.#pendingChars += line.length + 1;
-    this.#scheduled ??= setImmediate(this.flush);
+    if (this.#out.length >= LINES_PER_WRITE) this.flush();
+    else this.#scheduled ??= setImmediate(this.flush);
   }
 
   readonly flush = (): void => {

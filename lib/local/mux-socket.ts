@@ -1,6 +1,7 @@
 /**
  * The multiplexed client socket (`SPOOL/loncapad.sock`): many requests in
- * flight per connection, replies matched by id, written once per loop turn.
+ * flight per connection, replies matched by id, written once per loop turn
+ * (or per LINES_PER_WRITE replies, lines.ts).
  * Each connection is greeted first with the daemon's default deadlines, so
  * that a client asking for "the daemon's default" knows how long to wait.
  * A malformed line gets an `error:` reply; a line over the size limit gets
