@@ -37,7 +37,7 @@ export function serveStatic(
     return;
   }
   const { facts } = file;
-  const { etag, lastModified } = validatorsOf(facts);
+  const { etag, lastModified, contentType } = factsOf(file);
   // Always revalidate (cheap with the validators); keep protected files out of shared caches.
   const cacheControl = publiclyReadable ? 'no-cache' : 'private, no-cache';
   if (isNotModified(req, etag, facts.mtimeMs)) {
@@ -59,7 +59,7 @@ export function serveStatic(
     ETag: etag,
     'Last-Modified': lastModified,
     'Cache-Control': cacheControl,
-    'Content-Type': contentTypeFor(file.path),
+    'Content-Type': contentType,
     'Accept-Ranges': 'bytes',
     'Content-Length': facts.size,
     'Content-Security-Policy': FRAME_POLICY,
@@ -131,21 +131,29 @@ async function streamFile(
   }
 }
 
-/**
- * ETag and Last-Modified of one version of a file. Formatting a date is the
- * costliest step of serving a cached file, and FsCache hands out the same
- * facts object for a file until its entry expires, so the pair is memoised on it.
- */
-const validatorMemo = new WeakMap<FileFacts, { etag: string; lastModified: string }>();
+interface HeaderFacts {
+  readonly etag: string;
+  readonly lastModified: string;
+  readonly contentType: string;
+}
 
-function validatorsOf(facts: FileFacts): { etag: string; lastModified: string } {
-  let validators = validatorMemo.get(facts);
-  if (validators === undefined) {
+/**
+ * ETag, Last-Modified and Content-Type of one version of a file. Formatting
+ * a date is the costliest step of serving a cached file, and FsCache hands
+ * out the same facts object for a path until its entry expires, so they are
+ * memoised on it (a facts object belongs to one path: its type is the path's).
+ */
+const headerMemo = new WeakMap<FileFacts, HeaderFacts>();
+
+function factsOf(file: FoundFile): HeaderFacts {
+  const { facts } = file;
+  let memo = headerMemo.get(facts);
+  if (memo === undefined) {
     const etag = `"${facts.ino.toString(36)}-${facts.size.toString(36)}-${Math.floor(facts.mtimeMs).toString(36)}"`;
-    validators = { etag, lastModified: new Date(facts.mtimeMs).toUTCString() };
-    validatorMemo.set(facts, validators);
+    memo = { etag, lastModified: new Date(facts.mtimeMs).toUTCString(), contentType: contentTypeFor(file.path) };
+    headerMemo.set(facts, memo);
   }
-  return validators;
+  return memo;
 }
 
 function isNotModified(req: IncomingMessage, etag: string, mtimeMs: number): boolean {
@@ -157,7 +165,9 @@ function isNotModified(req: IncomingMessage, etag: string, mtimeMs: number): boo
       return t === '*' || t === etag || t === 'W/' + etag;
     });
   }
-  const since = Date.parse(req.headers['if-modified-since'] ?? '');
+  const ifModifiedSince = req.headers['if-modified-since'];
+  if (ifModifiedSince === undefined) return false;
+  const since = Date.parse(ifModifiedSince);
   return !Number.isNaN(since) && Math.floor(mtimeMs / 1000) <= Math.floor(since / 1000);
 }
 
