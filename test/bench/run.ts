@@ -122,13 +122,17 @@ async function network(a: Daemon, b: () => Daemon, withPutGet: boolean, nats: Na
     [1, 5_000],
     [64, 50_000],
   ] as const) {
+    const warmup = Math.min(2000, count / 5);
+    const pids = [a.proc.pid!, b().proc.pid!];
     const [base, put, get] = await rounds(
       () => load(plain, 'beta', () => 'ping', inflight, count),
-      () => load(lc, 'beta', (i) => `put:d1:amy:bench:k${i % 1000}=v${i}`, inflight, count, (r) => r === 'ok'),
-      () => load(lc, 'beta', (i) => `get:d1:amy:bench:k${i % 1000}`, inflight, count),
+      () => withCpu(pids, warmup + count, () => load(lc, 'beta', (i) => `put:d1:amy:bench:k${i % 1000}=v${i}`, inflight, count, (r) => r === 'ok')),
+      () => withCpu(pids, warmup + count, () => load(lc, 'beta', (i) => `get:d1:amy:bench:k${i % 1000}`, inflight, count)),
     );
     record(`put.${inflight}`, put!, base);
+    recordCpu(`put.${inflight}`, put as CpuFigures, ['daemon A', 'daemon B']);
     record(`get.${inflight}`, get!, base);
+    recordCpu(`get.${inflight}`, get as CpuFigures, ['daemon A', 'daemon B']);
   }
 }
 
