@@ -205,6 +205,7 @@ export class InboundSession {
    * (HandshakePacer) with every frame behind it.
    */
   #drainFrames(): void {
+    let queued = false;
     try {
       for (let body = this.#decoder.next(); body !== undefined; body = this.#decoder.next()) {
         switch (this.#state) {
@@ -228,6 +229,7 @@ export class InboundSession {
             break;
           case 'up':
             this.#onFrame(body);
+            queued = true;
             break;
           case 'closed':
             return;
@@ -239,6 +241,9 @@ export class InboundSession {
         if (this.#ending) return;
       }
       this.#notePartial(performance.now());
+      // The requests of every frame this read brought run as one batch (one transaction,
+      // one sync): a sender seals 32 messages a frame, and a frame is no unit of work here.
+      if (queued) this.#drain();
     } catch (err) {
       if (this.#state === 'up') this.destroy('protocol-violation', (err as Error).message);
       else this.#refuse((err as Error).message);
@@ -299,7 +304,6 @@ export class InboundSession {
           throw new Error(`unexpected ${m.kind} message on an inbound link`);
       }
     }
-    this.#drain();
   }
 
   /** Run up to one turn's worth of queued requests; yield if more remain, pause while over a limit. */
