@@ -87,6 +87,7 @@ t.test('no response can be framed by another site or sniffed into another type',
     'www/hello.html': '<p>hello</p>\n',
     'www/data.txt': '<script>alert(1)</script>\n',
     'packages/boom/www/index.page.js': "module.exports = () => { throw new Error('boom'); };\n",
+    'packages/boom/www/later.page.js': "module.exports = async () => { await null; throw new Error('later'); };\n",
   });
   await site(t, lib, 'mount', '/boom/', 'boom');
   const cases: Array<[string, number, typeof FRAMING_HEADERS, Parameters<typeof get>[1]?]> = [
@@ -100,6 +101,7 @@ t.test('no response can be framed by another site or sniffed into another type',
     ['/hello.html', 405, OWN_PAGE_HEADERS, { method: 'PUT' }],
     ['/%2e%2e%2f', 400, OWN_PAGE_HEADERS],
     ['/boom/', 500, OWN_PAGE_HEADERS],
+    ['/boom/later', 500, OWN_PAGE_HEADERS],
   ];
   for (const [path, status, headers, opts] of cases) {
     const r = await get(path, opts);

@@ -77,86 +77,97 @@ export class RequestProcessor {
 
   /** The node:http 'request' listener. Never throws: failures become 500s. */
   handle(req: IncomingMessage, res: ServerResponse): void {
+    void this.#process(req, res);
+  }
+
+  /** Never rejects: whatever a stage throws is answered by #fail (one promise per request, not two). */
+  async #process(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const progress: Progress = { url: '(unparsed)' };
-    this.#process(req, res, progress).catch((err: unknown) => this.#fail(err, res, progress));
-  }
+    try {
+      const { siteMap, services } = this.#parts;
+      const startTime = Date.now();
+      const requestCount = ++this.#requestCount;
 
-  async #process(req: IncomingMessage, res: ServerResponse, progress: Progress): Promise<void> {
-    const { siteMap, services } = this.#parts;
-    const startTime = Date.now();
-    const requestCount = ++this.#requestCount;
+      const target = normalizeTarget(req.url ?? '');
+      if (target.kind === 'rejected') return sendStatus(res, target.status);
+      progress.url = target.url;
+      const method = req.method;
+      if (!isAllowedMethod(method)) return sendStatus(res, 405, { Allow: ALLOW_HEADER });
 
-    const target = normalizeTarget(req.url ?? '');
-    if (target.kind === 'rejected') return sendStatus(res, target.status);
-    progress.url = target.url;
-    const method = req.method;
-    if (!isAllowedMethod(method)) return sendStatus(res, 405, { Allow: ALLOW_HEADER });
-
-    const resolution = siteMap.resolve(target.url);
-    // The map this node came from: page resolutions are cached per node and map edition.
-    const siteGeneration = siteMap.generation;
-    if (resolution.kind === 'redirect') {
-      return sendRedirect(res, withQuery(encodePath(resolution.node.url), target.query));
-    }
-    const { node, extraUrl } = resolution;
-
-    // Each stage below answers without a promise when it can (no cookie, a cached page, no
-    // filters), and is awaited only when it did not: an await costs a microtask per request.
-    const read = services.sessions.read(req.headers.cookie, startTime);
-    const { session, setCookie } = read instanceof Promise ? await read : read;
-    if (setCookie !== undefined) res.setHeader('Set-Cookie', setCookie);
-
-    const xhr = req.headers['x-requested-with'] === 'XMLHttpRequest';
-    if (!isAuthorized(siteMap, node, extraUrl, session)) {
-      if (session.userId === null && !xhr) {
-        return sendRedirect(res, loginRedirect(this.#parts.loginUrl, target.url, target.query));
+      const resolution = siteMap.resolve(target.url);
+      // The map this node came from: page resolutions are cached per node and map edition.
+      const siteGeneration = siteMap.generation;
+      if (resolution.kind === 'redirect') {
+        return sendRedirect(res, withQuery(encodePath(resolution.node.url), target.query));
       }
-      return sendStatus(res, 403);
-    }
+      const { node, extraUrl } = resolution;
 
-    const env = new RequestEnvironment(
-      { method, target, requestCount, startTime, node, extraUrl, session, xhr, clientAddress: req.socket.remoteAddress ?? '' },
-      services,
-    );
-    progress.env = env;
-    progress.node = node;
-    this.#armTraceFilters(req, res, env);
-    const preauth = this.#runFilters('preauth', req, res, env);
-    if (preauth !== 'continue' && (await preauth) === 'return') return;
-    const postauth = this.#runFilters('postauth', req, res, env);
-    if (postauth !== 'continue' && (await postauth) === 'return') return;
+      // Each stage below answers without a promise when it can (no cookie, a cached page, no
+      // filters), and is awaited only when it did not: an await costs a microtask per request.
+      const read = services.sessions.read(req.headers.cookie, startTime);
+      const { session, setCookie } = read instanceof Promise ? await read : read;
+      if (setCookie !== undefined) res.setHeader('Set-Cookie', setCookie);
 
-    const registered = this.#parts.handlers.match(target.url);
-    if (registered !== undefined) {
-      setSecurityHeaders(res);
-      env.target('', registered.pathInfo);
-      await registered.handler(req, res, env);
-      return;
-    }
+      const xhr = req.headers['x-requested-with'] === 'XMLHttpRequest';
+      if (!isAuthorized(siteMap, node, extraUrl, session)) {
+        if (session.userId === null && !xhr) {
+          return sendRedirect(res, loginRedirect(this.#parts.loginUrl, target.url, target.query));
+        }
+        return sendStatus(res, 403);
+      }
 
-    const resolving = this.#parts.resolver.resolve(node, extraUrl, siteGeneration);
-    const page = resolving instanceof Promise ? await resolving : resolving;
-    switch (page.kind) {
-      case 'redirect':
-        return sendRedirect(res, withQuery(encodePath(target.url + '/'), target.query));
-      case 'listing':
+      const env = new RequestEnvironment(
+        { method, target, requestCount, startTime, node, extraUrl, session, xhr, clientAddress: req.socket.remoteAddress ?? '' },
+        services,
+      );
+      progress.env = env;
+      progress.node = node;
+      this.#armTraceFilters(req, res, env);
+      const preauth = this.#runFilters('preauth', req, res, env);
+      if (preauth !== 'continue' && (await preauth) === 'return') return;
+      const postauth = this.#runFilters('postauth', req, res, env);
+      if (postauth !== 'continue' && (await postauth) === 'return') return;
+
+      const registered = this.#parts.handlers.match(target.url);
+      if (registered !== undefined) {
         setSecurityHeaders(res);
-        return sendListing(res, page.dir, target.url);
-      case 'notfound':
-        return sendStatus(res, 404);
-      case 'file':
-        return this.#serveFile(req, res, env, node, page.file, page.pathInfo);
+        env.target('', registered.pathInfo);
+        await registered.handler(req, res, env);
+        return;
+      }
+
+      const resolving = this.#parts.resolver.resolve(node, extraUrl, siteGeneration);
+      const page = resolving instanceof Promise ? await resolving : resolving;
+      switch (page.kind) {
+        case 'redirect':
+          return sendRedirect(res, withQuery(encodePath(target.url + '/'), target.query));
+        case 'listing':
+          setSecurityHeaders(res);
+          // Awaited here, inside the try: a returned promise's failure would escape #fail.
+          return await sendListing(res, page.dir, target.url);
+        case 'notfound':
+          return sendStatus(res, 404);
+        case 'file': {
+          const serving = this.#serveFile(req, res, env, node, page.file, page.pathInfo);
+          // A page's code may answer with any thenable; a static file or a plain page with none.
+          if (isThenable(serving)) await serving;
+          return;
+        }
+      }
+    } catch (err) {
+      this.#fail(err, res, progress);
     }
   }
 
-  async #serveFile(
+  /** A promise only when something is still to come (a file streamed, an async page). */
+  #serveFile(
     req: IncomingMessage,
     res: ServerResponse,
     env: RequestEnvironment,
     node: SiteNode,
     file: FoundFile,
     pathInfo: string,
-  ): Promise<void> {
+  ): unknown {
     const kind = pageKindOf(file.path);
     if (kind === 'static') {
       // An anonymous request got this far only because the URL is public.
@@ -167,8 +178,7 @@ export class RequestProcessor {
     const handler = this.#parts.pages.load(file);
     // Dynamic output depends on the session; a page may still choose otherwise.
     setPageHeaders(res);
-    const running: unknown = handler(req, res, env);
-    if (running instanceof Promise) await running;
+    return handler(req, res, env);
   }
 
   /** 'continue' at once when no filter matches (no promise); else the filters run in order. */
@@ -249,6 +259,10 @@ export class RequestProcessor {
 const RETRY_AFTER_UNAVAILABLE_S = 30;
 /** Headers a page may have set that the error page keeps: a new session cookie, and HSTS. */
 const KEPT_ON_FAILURE: ReadonlySet<string> = new Set(['set-cookie', 'strict-transport-security']);
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
+}
 
 function isAllowedMethod(method: string | undefined): method is HttpMethod {
   return method === 'GET' || method === 'HEAD' || method === 'POST';
