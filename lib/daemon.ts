@@ -564,6 +564,6 @@ export class Daemon {
     const now = Date.now();
     const expired = this.spool.expire(now - this.#config.spoolLifetimeMs);
     if (expired > 0) this.log.warn(`spool: ${expired} message(s) older than the lifetime set aside as expired`);
-    this.store.pruneApplied(now - this.#config.spoolLifetimeMs - APPLIED_ID_MARGIN_MS);
+    this.store.applied.prune(now - this.#config.spoolLifetimeMs - APPLIED_ID_MARGIN_MS);
   }
 }

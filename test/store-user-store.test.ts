@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { AppliedBatch } from '../lib/commands/applied-batch';
 import { UserStore, hashPassword, verifyPassword } from '../lib/store';
 import { migrate, openDatabase } from '../lib/store/sqlite';
 import { USER_STORE_SCHEMA } from '../lib/store/user-schema';
@@ -89,14 +90,37 @@ t.test('tmp entries expire and are purged a bounded batch at a time', async (t) 
 
 t.test('applied ids: recorded per sender, answered, pruned', async (t) => {
   const store = open(t);
-  store.transaction(() => store.recordApplied('lib1', 'm1', 'ok'));
-  t.equal(store.appliedReply('lib1', 'm1'), 'ok');
-  t.equal(store.appliedReply('lib2', 'm1'), undefined, 'another sender may use the same id');
-  t.equal(store.appliedReply('lib1', 'm2'), undefined);
-  store.transaction(() => store.recordApplied('lib2', 'm1', 'other'));
-  t.equal(store.appliedReply('lib2', 'm1'), 'other');
-  t.equal(store.appliedReply('lib1', 'm1'), 'ok');
-  t.equal(store.pruneApplied(Date.now() + 1), 2);
+  store.transaction(() => store.applied.record('lib1', 'm1', 'ok'));
+  t.equal(store.applied.reply('lib1', 'm1'), 'ok');
+  t.equal(store.applied.reply('lib2', 'm1'), undefined, 'another sender may use the same id');
+  t.equal(store.applied.reply('lib1', 'm2'), undefined);
+  store.transaction(() => store.applied.record('lib2', 'm1', 'other'));
+  t.equal(store.applied.reply('lib2', 'm1'), 'other');
+  t.equal(store.applied.reply('lib1', 'm1'), 'ok');
+  t.equal(store.applied.prune(Date.now() + 1), 2);
+});
+
+t.test('applied ids of a batch: looked up and recorded at once, past one statement of ids', async (t) => {
+  const store = open(t);
+  const id = (i: number) => `run.${String(i).padStart(11, '0')}`;
+  // 150 ids: three statements of at most 64 each way.
+  store.transaction(() => store.applied.recordMany(Array.from({ length: 150 }, (_, i) => ['lib1', id(i), `r${i}`] as const)));
+  const asked = [id(149), id(0), id(200), id(64), id(63), id(65)];
+  t.same([...store.applied.replies('lib1', asked)].sort(), [[id(0), 'r0'], [id(149), 'r149'], [id(63), 'r63'], [id(64), 'r64'], [id(65), 'r65']].sort());
+  t.same(store.applied.replies('lib2', asked), new Map(), "another sender's ids are its own");
+  t.equal(store.db.prepare('SELECT count(*) FROM applied').pluck().get(), 150);
+
+  const batch = new AppliedBatch(store.applied, [['lib1', id(5)], ['lib1', id(300)], ['lib2', id(5)], ['lib1', id(300)]]);
+  t.equal(batch.reply('lib1', id(5)), 'r5', 'applied before the batch');
+  t.equal(batch.reply('lib1', id(300)), undefined);
+  batch.record('lib1', id(300), 'ok');
+  t.equal(batch.reply('lib1', id(300)), 'ok', 'the second copy in the same batch finds the first');
+  batch.record('lib1', id(300), 'again');
+  batch.record('lib2', id(5), 'theirs');
+  t.equal(store.applied.reply('lib1', id(300)), undefined, 'nothing written before the flush');
+  store.transaction(() => batch.flush());
+  t.equal(store.applied.reply('lib1', id(300)), 'ok', 'recorded once, with the first reply');
+  t.equal(store.applied.reply('lib2', id(5)), 'theirs');
 });
 
 t.test('applied ids recorded before they were scoped by sender still answer', async (t) => {
@@ -107,9 +131,9 @@ t.test('applied ids recorded before they were scoped by sender still answer', as
   old.close();
   const store = new UserStore(file);
   t.teardown(() => store.close());
-  t.equal(store.appliedReply('lib1', 'old1'), 'ok', 'a replay of a message spooled before the upgrade changes nothing');
+  t.equal(store.applied.reply('lib1', 'old1'), 'ok', 'a replay of a message spooled before the upgrade changes nothing');
   t.same(store.db.prepare('SELECT sender, msgid, reply, at FROM applied').all(), [{ sender: '*', msgid: 'old1', reply: 'ok', at: 5 }]);
-  t.equal(store.pruneApplied(6), 1, 'and ages out like the rest');
+  t.equal(store.applied.prune(6), 1, 'and ages out like the rest');
 });
 
 t.test('password hashes carry their parameters and verify', async (t) => {

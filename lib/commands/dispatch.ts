@@ -19,6 +19,7 @@ import type { Logger } from '../log';
 import type { ReplyRoom } from '../reply-room';
 import { redactCommand } from '../log';
 import type { CommandContext, DaemonServices } from './context';
+import { AppliedBatch } from './applied-batch';
 import { splitPrefixes } from './prefixes';
 import { RepeatLog } from '../repeat-log';
 import { CommandTable, refusalOf, type CommandSpec } from './table';
@@ -60,6 +61,8 @@ export class Dispatcher {
   readonly #running = new Map<string, Promise<string>>();
   /** Refusals are logged once per (command, caller) and period, repeats summed up. */
   readonly #refusals: RepeatLog;
+  /** While a batch runs in its transaction: its critical messages' applied ids. */
+  #batch: AppliedBatch | undefined;
 
   constructor(table: CommandTable, services: DaemonServices, log: Logger) {
     this.table = table;
@@ -115,7 +118,8 @@ export class Dispatcher {
    * savepoint, so a failing one rolls back alone. Once a critical message
    * fails transiently, the critical messages after it are not run (they
    * answer transient too), so a sender's messages are never applied out of
-   * order.
+   * order. Applied ids are looked up and recorded for the batch at once
+   * (applied-batch.ts), inside its transaction.
    */
   runBatch(items: readonly BatchItem[]): BatchResult {
     const runAll = (): Array<string | Promise<string>> => {
@@ -129,9 +133,20 @@ export class Dispatcher {
     };
     // Read-only batches (pings, gets) need no transaction at all.
     if (!items.some((i) => this.#writes(i.line))) return { replies: runAll() };
+    const store = this.#services.store;
+    const critical = items.filter((i) => i.inv.msgid !== undefined).map((i) => [i.inv.caller, i.inv.msgid!] as const);
     try {
       // The commit's fsync runs off the loop; the replies wait for it (durable).
-      const { result, durable } = this.#services.store.transactionSyncedLater(runAll);
+      const { result, durable } = store.transactionSyncedLater(() => {
+        this.#batch = new AppliedBatch(store.applied, critical);
+        try {
+          const replies = runAll();
+          this.#batch.flush();
+          return replies;
+        } finally {
+          this.#batch = undefined;
+        }
+      });
       return { replies: result, durable };
     } catch (err) {
       this.#log.error(`store commit failed: ${(err as Error).message}`);
@@ -167,7 +182,7 @@ export class Dispatcher {
       this.#log.info(`critical ${msgid} from ${ctx.caller} is running already; answering with its reply`);
       return running;
     }
-    const seen = store.appliedReply(ctx.caller, msgid);
+    const seen = this.#batch ? this.#batch.reply(ctx.caller, msgid) : store.applied.reply(ctx.caller, msgid);
     if (seen !== undefined) {
       this.#log.info(`critical ${msgid} from ${ctx.caller} already applied; answering the recorded reply`);
       return seen;
@@ -178,12 +193,12 @@ export class Dispatcher {
       try {
         return store.transaction(() => {
           const reply = this.#syncResult(spec, spec.run(ctx, args));
-          if (!isTransientReply(reply)) store.recordApplied(ctx.caller, msgid, reply);
+          if (!isTransientReply(reply)) this.#recordApplied(ctx.caller, msgid, reply);
           return reply;
         });
       } catch (err) {
         const reply = this.#failed(spec, err);
-        if (!isTransientReply(reply)) store.recordApplied(ctx.caller, msgid, reply);
+        if (!isTransientReply(reply)) this.#recordApplied(ctx.caller, msgid, reply);
         return reply;
       }
     }
@@ -198,11 +213,17 @@ export class Dispatcher {
   #recorded(sender: string, msgid: string, reply: string): string {
     if (isTransientReply(reply)) return reply;
     try {
-      this.#services.store.recordApplied(sender, msgid, reply);
+      this.#recordApplied(sender, msgid, reply);
     } catch (err) {
       this.#log.error(`could not record critical ${msgid} from ${sender} as applied: ${(err as Error).message}`);
     }
     return reply;
+  }
+
+  /** In a batch, with the batch's records; otherwise at once. */
+  #recordApplied(sender: string, msgid: string, reply: string): void {
+    if (this.#batch) this.#batch.record(sender, msgid, reply);
+    else this.#services.store.applied.record(sender, msgid, reply);
   }
 
   #syncResult(spec: CommandSpec, r: string | Promise<string>): string {

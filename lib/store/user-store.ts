@@ -5,11 +5,12 @@
  * records that give critical messages their exactly-once effect.
  *
  * One object per concern (`kv`, `records`, `users`, `ids`, `tmp`,
- * `activity`, `usage`) over one connection. Every statement is prepared once; every
+ * `activity`, `usage`, `applied`) over one connection. Every statement is prepared once; every
  * call is one indexed query or a bounded page of one, so no call grows with
  * the size of the store. docs/store.md documents the schema for operators.
  */
 import { badArgs } from '../errors';
+import { AppliedTable } from './applied-table';
 import { ActivityLog, HistoryLog } from './audit';
 import { IdMap } from './id-map';
 import { KvTable } from './kv-table';
@@ -22,6 +23,7 @@ import { USER_STORE_SCHEMA } from './user-schema';
 import { UsageTable } from './usage-table';
 import { UserTable } from './user-table';
 
+export type { AppliedRow, AppliedTable } from './applied-table';
 export type { Audit } from './audit';
 export type { RecordRow, RecordVersion } from './record-table';
 export type { AuthRecord } from './user-table';
@@ -32,8 +34,6 @@ export type { QuotaRule } from './usage-table';
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,127}$/;
 /** Namespaces: word characters only (classic lond stripped the rest; we refuse it). */
 const NAMESPACE_RE = /^\w{1,128}$/;
-/** Sender of applied ids recorded before ids were scoped by sender (schema step 3). */
-const LEGACY_SENDER = '*';
 
 export function checkName(what: string, value: string): string {
   if (!NAME_RE.test(value)) throw badArgs(`bad ${what}`);
@@ -61,13 +61,12 @@ export class UserStore {
   readonly tmp: TmpTable;
   readonly activity: ActivityLog;
   readonly usage: UsageTable;
+  /** Critical messages applied here, by sender: their exactly-once effect. */
+  readonly applied: AppliedTable;
   readonly #transaction: TransactionRunner;
   readonly #walSync: WalSync;
   readonly #syncNormal;
   readonly #syncFull;
-  readonly #getApplied;
-  readonly #addApplied;
-  readonly #pruneApplied;
 
   constructor(file: string, options: UserStoreOptions = {}) {
     this.db = openDatabase(file);
@@ -85,14 +84,7 @@ export class UserStore {
     this.ids = new IdMap(this.db, history);
     this.tmp = new TmpTable(this.db, now);
     this.activity = new ActivityLog(this.db, now, this.usage);
-    // Rows from before ids were scoped by sender answer for anyone until they age out; once
-    // there are none (the usual case), one index probe per lookup instead of two.
-    const legacy = this.db.prepare(`SELECT 1 FROM applied WHERE sender = '${LEGACY_SENDER}' LIMIT 1`).get() !== undefined;
-    this.#getApplied = legacy
-      ? this.db.prepare(`SELECT reply FROM applied WHERE sender IN (?, '${LEGACY_SENDER}') AND msgid = ?`).pluck()
-      : this.db.prepare('SELECT reply FROM applied WHERE sender = ? AND msgid = ?').pluck();
-    this.#addApplied = this.db.prepare('INSERT INTO applied (sender, msgid, reply, at) VALUES (?, ?, ?, ?)');
-    this.#pruneApplied = this.db.prepare('DELETE FROM applied WHERE at < ?');
+    this.applied = new AppliedTable(this.db);
   }
 
   close(): void {
@@ -121,19 +113,5 @@ export class UserStore {
       this.#syncFull.run();
     }
     return { result, durable: this.#walSync.sync() };
-  }
-
-  /** The recorded reply of critical message `msgid` from `sender` (an authenticated lonid), if it was applied. */
-  appliedReply(sender: string, msgid: string): string | undefined {
-    return this.#getApplied.get(sender, msgid) as string | undefined;
-  }
-
-  recordApplied(sender: string, msgid: string, reply: string): void {
-    this.#addApplied.run(sender, msgid, reply, Date.now());
-  }
-
-  /** Forget applied ids older than `beforeMs` (well past any spool lifetime). */
-  pruneApplied(beforeMs: number): number {
-    return this.#pruneApplied.run(beforeMs).changes;
   }
 }
