@@ -4,7 +4,9 @@
  *
  * An entry is valid only for the exact (inode, size, mtime) it was read
  * with, and those come from FsCache, so a changed file is re-read as soon as
- * its stat entry expires. Bounded in total bytes; least recently used first out.
+ * its stat entry expires. Bounded in total bytes; the least recently used
+ * go first, approximately: a hit only marks its entry (no reordering on the
+ * request path), and eviction gives a marked entry a second chance (CLOCK).
  */
 import { readFile, type FileHandle } from 'node:fs/promises';
 import type { FileFacts } from './fs-cache';
@@ -19,11 +21,19 @@ interface Entry {
   readonly size: number;
   readonly mtimeMs: number;
   readonly body: Buffer;
+  /** Hit since eviction last passed it. */
+  used: boolean;
 }
 
 export class BodyCache {
+  /** Oldest first (insertion order); a second chance moves an entry to the end. */
   readonly #entries = new Map<string, Entry>();
+  readonly #maxTotalBytes: number;
   #totalBytes = 0;
+
+  constructor(maxTotalBytes = BODY_CACHE_MAX_TOTAL_BYTES) {
+    this.#maxTotalBytes = maxTotalBytes;
+  }
 
   /**
    * The file's bytes if it is small enough to cache, else undefined (stream it).
@@ -33,8 +43,7 @@ export class BodyCache {
     if (facts.size > BODY_CACHE_MAX_FILE_BYTES) return undefined;
     const hit = this.#entries.get(realPath);
     if (hit !== undefined && hit.ino === facts.ino && hit.size === facts.size && hit.mtimeMs === facts.mtimeMs) {
-      this.#entries.delete(realPath);
-      this.#entries.set(realPath, hit);
+      hit.used = true;
       return hit.body; // no promise: a hit is served in the same turn
     }
     return this.#read(realPath, facts, opened);
@@ -43,7 +52,7 @@ export class BodyCache {
   async #read(realPath: string, facts: FileFacts, opened?: FileHandle): Promise<Buffer> {
     const body = await readFile(opened ?? realPath);
     // A file rewritten between stat and read does not match its facts: serve it, do not keep it.
-    if (body.length === facts.size) this.#store(realPath, { ino: facts.ino, size: facts.size, mtimeMs: facts.mtimeMs, body });
+    if (body.length === facts.size) this.#store(realPath, { ino: facts.ino, size: facts.size, mtimeMs: facts.mtimeMs, body, used: false });
     return body;
   }
 
@@ -51,9 +60,16 @@ export class BodyCache {
     this.#remove(realPath);
     this.#entries.set(realPath, entry);
     this.#totalBytes += entry.body.length;
-    for (const oldest of this.#entries.keys()) {
-      if (this.#totalBytes <= BODY_CACHE_MAX_TOTAL_BYTES) break;
-      this.#remove(oldest);
+    // Each entry is passed at most twice (its mark is cleared the first time), so this ends.
+    for (const [path, oldest] of this.#entries) {
+      if (this.#totalBytes <= this.#maxTotalBytes) break;
+      if (oldest.used && oldest !== entry) {
+        oldest.used = false;
+        this.#entries.delete(path);
+        this.#entries.set(path, oldest);
+      } else {
+        this.#remove(path);
+      }
     }
   }
 
