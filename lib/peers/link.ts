@@ -3,10 +3,11 @@
  * and bringing back the replies (classic lonc's job, for one peer).
  *
  * Flow of a request:
- *   1. send() arms the request's deadline (one timer for all: requests.ts); without an up link the request
- *      waits, and an idle link starts connecting — so does a backing-off or
- *      dead one whose last attempt is older than the backoff floor (a probe:
- *      the request waits for it within its deadline);
+ *   1. send() arms the request's deadline (one timer for all: requests.ts);
+ *      without an up link the request waits, and an idle link starts
+ *      connecting — so does a backing-off or dead one whose last attempt is
+ *      older than the backoff floor (a probe: the request waits for it
+ *      within its deadline);
  *   2. on `up` waiting requests get ids and go out, pipelined, in order;
  *   3. replies settle them by id, in any order; a lost link fails every
  *      request in flight with LC_ERR_PEER_DOWN, in the order they were sent.

@@ -18,6 +18,8 @@ const CHUNK = 64;
 
 export type AppliedRow = readonly [sender: string, msgid: string, reply: string];
 
+type Statement = ReturnType<Db['prepare']>;
+
 export class AppliedTable {
   readonly #db: Db;
   /** Rows from before ids were scoped by sender still exist: they answer for any sender. */
@@ -26,8 +28,8 @@ export class AppliedTable {
   readonly #add;
   readonly #prune;
   /** Batch statements by number of ids. */
-  readonly #lookups = new Map<number, ReturnType<Db['prepare']>>();
-  readonly #inserts = new Map<number, ReturnType<Db['prepare']>>();
+  readonly #lookups = new Map<number, Statement>();
+  readonly #inserts = new Map<number, Statement>();
 
   constructor(db: Db) {
     this.#db = db;
@@ -75,21 +77,22 @@ export class AppliedTable {
     return this.#legacy ? `sender IN (?, '${LEGACY_SENDER}')` : 'sender = ?';
   }
 
-  #lookup(n: number): ReturnType<Db['prepare']> {
-    let s = this.#lookups.get(n);
-    if (s === undefined) {
-      s = this.#db.prepare(`SELECT msgid, reply FROM applied WHERE ${this.#senderIs()} AND msgid IN (${Array(n).fill('?').join(', ')})`).raw();
-      this.#lookups.set(n, s);
-    }
-    return s;
+  #lookup(n: number): Statement {
+    return this.#prepared(this.#lookups, n, () =>
+      this.#db.prepare(`SELECT msgid, reply FROM applied WHERE ${this.#senderIs()} AND msgid IN (${Array(n).fill('?').join(', ')})`).raw(),
+    );
   }
 
-  #insert(n: number): ReturnType<Db['prepare']> {
-    let s = this.#inserts.get(n);
-    if (s === undefined) {
-      s = this.#db.prepare(`INSERT INTO applied (sender, msgid, reply, at) VALUES ${Array(n).fill('(?, ?, ?, ?)').join(', ')}`);
-      this.#inserts.set(n, s);
-    }
-    return s;
+  #insert(n: number): Statement {
+    return this.#prepared(this.#inserts, n, () =>
+      this.#db.prepare(`INSERT INTO applied (sender, msgid, reply, at) VALUES ${Array(n).fill('(?, ?, ?, ?)').join(', ')}`),
+    );
+  }
+
+  /** The statement for `n` ids from `cache`, prepared on first use. */
+  #prepared(cache: Map<number, Statement>, n: number, prepare: () => Statement): Statement {
+    let statement = cache.get(n);
+    if (statement === undefined) cache.set(n, (statement = prepare()));
+    return statement;
   }
 }
