@@ -19,7 +19,7 @@
 import { isRefusal, isTransientReply, type LoncapadError } from '../errors';
 import { nextDelayMs, type BackoffPolicy } from '../peers/backoff';
 import type { Logger } from '../log';
-import type { Spool, SpoolRow } from './spool';
+import type { ReplayRow, Spool } from './spool';
 
 /** Rows read per query: bounds the synchronous SQLite work per turn. */
 export const REPLAY_BATCH_ROWS = 1024;
@@ -50,7 +50,7 @@ export class Replayer {
   readonly #o: ReplayOptions;
   #running = false;
   #cursor = 0;
-  #buffer: SpoolRow[] = [];
+  #buffer: ReplayRow[] = [];
   #exhausted = false;
   #inFlight = 0;
   #stopped = false;
@@ -156,7 +156,7 @@ export class Replayer {
     this.#maybeFinish();
   }
 
-  #onReply(row: SpoolRow, reply: string): void {
+  #onReply(row: ReplayRow, reply: string): void {
     this.#inFlight--;
     if (isTransientReply(reply)) {
       this.#spool.noteAttempt(row, reply);
@@ -184,7 +184,7 @@ export class Replayer {
     this.#pump();
   }
 
-  #onFailure(row: SpoolRow, err: LoncapadError): void {
+  #onFailure(row: ReplayRow, err: LoncapadError): void {
     this.#inFlight--;
     this.#spool.noteAttempt(row, err.message);
     // A lost link ends the pass; a slow reply does not (later rows may go on,

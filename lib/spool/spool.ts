@@ -11,9 +11,8 @@
  * moves need no sync of their own: one lost in a crash only means a message
  * is sent again, and the receiver answers it from its applied record.
  */
-import type { Statement } from 'better-sqlite3';
 import { LoncapadError } from '../errors';
-import { migrate, openDatabase, transactionRunner, type Db, type TransactionRunner } from '../store/sqlite';
+import { migrate, openDatabase, placeholders, preparedBySize, transactionRunner, type Db, type TransactionRunner } from '../store/sqlite';
 import { WalSync } from '../store/wal-sync';
 import { SPOOL_SCHEMA } from './schema';
 
@@ -28,6 +27,9 @@ export interface SpoolRow {
   readonly last_error: string | null;
   readonly held: 0 | 1;
 }
+
+/** What replay needs of a row: read without the bookkeeping columns, as arrays (half the cost of row objects). */
+export type ReplayRow = Pick<SpoolRow, 'seq' | 'peer' | 'msgid' | 'command' | 'created_at'>;
 
 export interface AsideRow {
   readonly seq: number;
@@ -69,8 +71,8 @@ export interface SpoolObserver {
 
 const NO_OBSERVER: SpoolObserver = { enqueued() {}, replayed() {}, delivered() {}, setAside() {} };
 
-/** Rows per multi-row INSERT (4 parameters each, well under SQLite's limit). */
-const INSERT_CHUNK_ROWS = 64;
+/** Rows per multi-row INSERT or DELETE (4 parameters a row at most: well under SQLite's limit). */
+const CHUNK_ROWS = 64;
 
 export class Spool {
   readonly db: Db;
@@ -80,6 +82,8 @@ export class Spool {
   readonly #depth = new Map<string, number>();
   #inserts: PendingInsert[] = [];
   #writes: Array<() => void> = [];
+  /** Seqs of delivered rows, deleted with the next commit (CHUNK_ROWS a statement). */
+  #deletes: number[] = [];
   #flushScheduled: NodeJS.Immediate | undefined;
   /** A flush was put off until the running sync ends. */
   #flushAfterSync = false;
@@ -87,8 +91,9 @@ export class Spool {
   /** Told of every enqueue, replay, delivery and move aside; a no-op until daemon.ts sets one. */
   observer: SpoolObserver = NO_OBSERVER;
 
-  /** Multi-row INSERTs by row count, prepared on first use (one call per commit chunk is ~20 % cheaper than one per row). */
-  readonly #insertRows = new Map<number, Statement>();
+  /** Multi-row INSERTs and DELETEs by row count (one call per commit chunk is ~20 % cheaper than one per row). */
+  readonly #insertRows;
+  readonly #deleteRows;
   readonly #readBatch;
   readonly #delete;
   readonly #toAside;
@@ -100,7 +105,13 @@ export class Spool {
     migrate(this.db, 'spool', SPOOL_SCHEMA); // its first write creates the -wal file WalSync opens
     this.#walSync = new WalSync(file);
     this.#transaction = transactionRunner(this.db);
-    this.#readBatch = this.db.prepare('SELECT * FROM queue WHERE peer = ? AND seq > ? AND held = 0 ORDER BY seq LIMIT ?');
+    this.#insertRows = preparedBySize((n) =>
+      this.db.prepare(`INSERT INTO queue (peer, msgid, command, created_at) VALUES ${placeholders(n, '(?, ?, ?, ?)')}`),
+    );
+    this.#deleteRows = preparedBySize((n) => this.db.prepare(`DELETE FROM queue WHERE seq IN (${placeholders(n)})`));
+    this.#readBatch = this.db
+      .prepare('SELECT seq, peer, msgid, command, created_at FROM queue WHERE peer = ? AND seq > ? AND held = 0 ORDER BY seq LIMIT ?')
+      .raw();
     this.#delete = this.db.prepare('DELETE FROM queue WHERE seq = ?');
     this.#toAside = this.db.prepare(
       `INSERT OR REPLACE INTO aside (seq, peer, msgid, command, created_at, attempts, moved_at, reason, reply)
@@ -149,19 +160,20 @@ export class Spool {
   }
 
   /** Oldest ready rows for `peer` after `afterSeq`; bounded, one indexed query. */
-  readBatch(peer: string, afterSeq: number, limit: number): SpoolRow[] {
-    return this.#readBatch.all(peer, afterSeq, limit) as SpoolRow[];
+  readBatch(peer: string, afterSeq: number, limit: number): ReplayRow[] {
+    const rows = this.#readBatch.all(peer, afterSeq, limit) as Array<[number, string, string, string, number]>;
+    return rows.map(([seq, peer, msgid, command, created_at]) => ({ seq, peer, msgid, command, created_at }));
   }
 
-  /** The peer answered: the message is done. Written with this turn's batch. */
-  delivered(row: SpoolRow): void {
+  /** The peer answered: the message is done. Deleted with this turn's batch. */
+  delivered(row: ReplayRow): void {
     this.#bump(row.peer, -1);
     this.observer.delivered(row.peer);
-    this.#writes.push(() => this.#delete.run(row.seq));
+    this.#deletes.push(row.seq);
     this.#schedule();
   }
 
-  setAside(row: SpoolRow, reason: AsideReason, reply: string | null): void {
+  setAside(row: ReplayRow, reason: AsideReason, reply: string | null): void {
     this.#bump(row.peer, -1);
     this.observer.setAside(reason, 1);
     this.#writes.push(() => {
@@ -171,7 +183,7 @@ export class Spool {
     this.#schedule();
   }
 
-  noteAttempt(row: SpoolRow, error: string | null): void {
+  noteAttempt(row: ReplayRow, error: string | null): void {
     this.#writes.push(() => this.#noteTry.run(Date.now(), error, row.seq));
     this.#schedule();
   }
@@ -221,13 +233,19 @@ export class Spool {
     }
     const inserts = this.#inserts;
     const writes = this.#writes;
-    if (inserts.length === 0 && writes.length === 0) return;
+    const deletes = this.#deletes;
+    if (inserts.length === 0 && writes.length === 0 && deletes.length === 0) return;
     this.#inserts = [];
     this.#writes = [];
+    this.#deletes = [];
     let seqs: number[];
     try {
       seqs = this.#transaction(() => {
         for (const w of writes) w();
+        for (let start = 0; start < deletes.length; start += CHUNK_ROWS) {
+          const chunk = deletes.slice(start, start + CHUNK_ROWS);
+          this.#deleteRows(chunk.length).run(chunk);
+        }
         return this.#insertAll(inserts);
       });
     } catch (err) {
@@ -270,16 +288,9 @@ export class Spool {
   /** Insert in chunks; the rows of one INSERT get consecutive seqs (one writer, inside a transaction). */
   #insertAll(rows: readonly PendingInsert[]): number[] {
     const seqs: number[] = [];
-    for (let start = 0; start < rows.length; start += INSERT_CHUNK_ROWS) {
-      const chunk = rows.slice(start, start + INSERT_CHUNK_ROWS);
-      let stmt = this.#insertRows.get(chunk.length);
-      if (!stmt) {
-        stmt = this.db.prepare(
-          'INSERT INTO queue (peer, msgid, command, created_at) VALUES ' + new Array(chunk.length).fill('(?, ?, ?, ?)').join(', '),
-        );
-        this.#insertRows.set(chunk.length, stmt);
-      }
-      const last = Number(stmt.run(chunk.flatMap((p) => [p.peer, p.msgid, p.command, p.createdAt])).lastInsertRowid);
+    for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
+      const chunk = rows.slice(start, start + CHUNK_ROWS);
+      const last = Number(this.#insertRows(chunk.length).run(chunk.flatMap((p) => [p.peer, p.msgid, p.command, p.createdAt])).lastInsertRowid);
       for (let i = chunk.length - 1; i >= 0; i--) seqs.push(last - i);
     }
     return seqs;

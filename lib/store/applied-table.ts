@@ -9,7 +9,7 @@
  * writes them in one statement, per CHUNK ids, instead of a statement per
  * message each (2.2 → 0.95 µs a message on these machines).
  */
-import type { Db } from './sqlite';
+import { placeholders, preparedBySize, type Db } from './sqlite';
 
 /** Sender of applied ids recorded before ids were scoped by sender (schema step 3). */
 const LEGACY_SENDER = '*';
@@ -18,26 +18,26 @@ const CHUNK = 64;
 
 export type AppliedRow = readonly [sender: string, msgid: string, reply: string];
 
-type Statement = ReturnType<Db['prepare']>;
-
 export class AppliedTable {
-  readonly #db: Db;
   /** Rows from before ids were scoped by sender still exist: they answer for any sender. */
   readonly #legacy: boolean;
   readonly #get;
   readonly #add;
   readonly #prune;
   /** Batch statements by number of ids. */
-  readonly #lookups = new Map<number, Statement>();
-  readonly #inserts = new Map<number, Statement>();
+  readonly #lookup;
+  readonly #insert;
 
   constructor(db: Db) {
-    this.#db = db;
     // Once there are no legacy rows (the usual case), one index probe per lookup instead of two.
     this.#legacy = db.prepare(`SELECT 1 FROM applied WHERE sender = '${LEGACY_SENDER}' LIMIT 1`).get() !== undefined;
     this.#get = db.prepare(`SELECT reply FROM applied WHERE ${this.#senderIs()} AND msgid = ?`).pluck();
     this.#add = db.prepare('INSERT INTO applied (sender, msgid, reply, at) VALUES (?, ?, ?, ?)');
     this.#prune = db.prepare('DELETE FROM applied WHERE at < ?');
+    this.#lookup = preparedBySize((n) =>
+      db.prepare(`SELECT msgid, reply FROM applied WHERE ${this.#senderIs()} AND msgid IN (${placeholders(n)})`).raw(),
+    );
+    this.#insert = preparedBySize((n) => db.prepare(`INSERT INTO applied (sender, msgid, reply, at) VALUES ${placeholders(n, '(?, ?, ?, ?)')}`));
   }
 
   /** The recorded reply of critical message `msgid` from `sender` (an authenticated lonid), if it was applied. */
@@ -75,24 +75,5 @@ export class AppliedTable {
 
   #senderIs(): string {
     return this.#legacy ? `sender IN (?, '${LEGACY_SENDER}')` : 'sender = ?';
-  }
-
-  #lookup(n: number): Statement {
-    return this.#prepared(this.#lookups, n, () =>
-      this.#db.prepare(`SELECT msgid, reply FROM applied WHERE ${this.#senderIs()} AND msgid IN (${Array(n).fill('?').join(', ')})`).raw(),
-    );
-  }
-
-  #insert(n: number): Statement {
-    return this.#prepared(this.#inserts, n, () =>
-      this.#db.prepare(`INSERT INTO applied (sender, msgid, reply, at) VALUES ${Array(n).fill('(?, ?, ?, ?)').join(', ')}`),
-    );
-  }
-
-  /** The statement for `n` ids from `cache`, prepared on first use. */
-  #prepared(cache: Map<number, Statement>, n: number, prepare: () => Statement): Statement {
-    let statement = cache.get(n);
-    if (statement === undefined) cache.set(n, (statement = prepare()));
-    return statement;
   }
 }

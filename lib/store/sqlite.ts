@@ -80,3 +80,24 @@ export function atomicRunner(db: Db): TransactionRunner {
   const run = transactionRunner(db);
   return <T>(fn: () => T): T => (db.inTransaction ? fn() : run(fn));
 }
+
+export type Statement = Database.Statement;
+
+/**
+ * Statements that differ only in how many rows they take (a multi-row
+ * INSERT, an `IN (…)` list), each prepared on first use of its size. One
+ * statement per chunk of rows costs far less than one call per row.
+ */
+export function preparedBySize(prepare: (rows: number) => Statement): (rows: number) => Statement {
+  const cache = new Map<number, Statement>();
+  return (rows) => {
+    let statement = cache.get(rows);
+    if (statement === undefined) cache.set(rows, (statement = prepare(rows)));
+    return statement;
+  };
+}
+
+/** `rows` copies of `one` (a `?` or a row's `(?, ?, …)`), comma-separated. */
+export function placeholders(rows: number, one = '?'): string {
+  return Array<string>(rows).fill(one).join(', ');
+}
