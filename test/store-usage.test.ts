@@ -94,6 +94,49 @@ t.test('past the quota a write is refused before anything is written; deleting m
   t.same(counters(store.db), recount(store.db));
 });
 
+t.test('in a batch, charges are summed in memory: the quota sees them, a rolled-back savepoint takes its own back', async (t) => {
+  const store = open(t, 40);
+  store.kv.put(alice, 'ns', [['a', 'x'.repeat(10)]], audit); // 23 bytes, written at once (no batch)
+  const { result, durable } = store.transactionSyncedLater(() => {
+    store.transaction(() => store.activity.append(alice, 'acc1', 'x'.repeat(5)));
+    const during = store.usage.bytes(alice);
+    // A command whose write is charged, then fails: its savepoint rolls back, and its charge with it.
+    t.throws(() =>
+      store.transaction(() => {
+        store.activity.append(alice, 'acc1', 'y'.repeat(6));
+        throw new Error('the command failed after writing');
+      }),
+    );
+    const afterUndo = store.usage.bytes(alice);
+    // The quota counts the batch's own earlier charges (23 + 5 stored, 12 fit, 13 do not).
+    t.throws(() => store.transaction(() => store.activity.append(alice, 'acc1', 'z'.repeat(13))), {
+      message: 'storage quota exceeded: alice in msu stores 28 of 40 bytes; this write needs 13 more',
+    });
+    store.transaction(() => store.activity.append(alice, 'acc1', 'z'.repeat(12)));
+    store.transaction(() => store.activity.append(bob, 'acc1', 'b'));
+    return { during, afterUndo };
+  });
+  await durable;
+  t.same(result, { during: 28, afterUndo: 28 });
+  t.equal(store.usage.bytes(alice), 40, 'the batch charged what it kept');
+  t.same(
+    store.db.prepare('SELECT text FROM activity ORDER BY id').pluck().all(),
+    ['xxxxx', 'z'.repeat(12), 'b'],
+    'the rolled-back and the refused appends left no row',
+  );
+  t.same(counters(store.db), recount(store.db));
+
+  // A batch that fails as a whole (its transaction rolls back) leaves the counter as it was.
+  t.throws(() =>
+    store.transactionSyncedLater(() => {
+      store.transaction(() => store.activity.append(bob, 'acc1', 'lost'));
+      throw new Error('the batch failed');
+    }),
+  );
+  t.equal(store.usage.bytes(bob), 1);
+  t.same(counters(store.db), recount(store.db));
+});
+
 t.test('the schema step counts the data already stored', async (t) => {
   const file = join(t.testdir(), 'data.sqlite');
   const old = openDatabase(file);

@@ -92,15 +92,26 @@ export class UserStore {
     this.db.close();
   }
 
-  /** Run `fn` in one transaction (a savepoint when already inside one), durable when it returns. */
+  /**
+   * Run `fn` in one transaction (a savepoint when already inside one),
+   * durable when it returns. A savepoint rolled back inside a batch takes
+   * its usage charges back with it (they are in memory until the batch ends).
+   */
   transaction<T>(fn: () => T): T {
-    return this.#transaction(fn);
+    const mark = this.usage.mark();
+    try {
+      return this.#transaction(fn);
+    } catch (err) {
+      this.usage.undoTo(mark);
+      throw err;
+    }
   }
 
   /**
    * Run `fn` in one top-level transaction whose commit is made durable off
    * the event loop: committed at synchronous=NORMAL, then the WAL synced on
-   * the thread pool (WalSync; docs/spool.md, "Durability"). `durable`
+   * the thread pool (WalSync; docs/spool.md, "Durability"). Its usage
+   * charges are summed and written once, before the commit. `durable`
    * resolves once it is on disk: tell nobody of the outcome before. The
    * connection is back at FULL for every other commit.
    */
@@ -108,7 +119,7 @@ export class UserStore {
     this.#syncNormal.run();
     let result: T;
     try {
-      result = this.#transaction(fn);
+      result = this.#transaction(() => this.usage.deferWhile(fn));
     } finally {
       this.#syncFull.run();
     }
