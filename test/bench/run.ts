@@ -37,7 +37,7 @@ import { connect, type LoncapadClient } from '../../lib';
 import { runCli } from '../helpers/cli';
 import { makeNetwork, query, type Daemon } from '../helpers/network';
 import { waitFor } from '../helpers/wait';
-import { closedLoop, ratio, withCpu, type Figures } from './measure';
+import { clockTicksPerSecond, closedLoop, processCpuTicks, ratio, withCpu, type Figures } from './measure';
 import { startNats, type NatsSideBySide } from './nats';
 
 const JSON_OUT = process.argv.includes('--json');
@@ -309,17 +309,24 @@ async function spool(a: Daemon, startBeta: () => Promise<Daemon>, stopBeta: () =
   say(`${''.padEnd(22)}  CPU per message: daemon ${pipelined.cpu.cpuUsPerReq[0]} µs (kernel ${pipelined.cpu.sysUsPerReq[0]}), senders ${pipelined.cpu.clientCpuUsPerReq} µs`);
 
   const logFrom = a.stderr.length;
-  await startBeta();
+  const beta = await startBeta();
+  // CPU per replayed message of each side: steadier than the rate on a loaded machine.
+  const cpuFrom = [processCpuTicks(a.proc.pid!), processCpuTicks(beta.proc.pid!)];
   a.proc.kill('SIGUSR1'); // retry now rather than at the backoff ceiling
   const startLine = await waitFor('replay start', () => a.stderr.slice(logFrom).find((l) => /spool: replaying \d+ message/.test(l)), { timeoutMs: 30_000 });
   const doneLine = await waitFor('replay done', () => a.stderr.slice(logFrom).find((l) => /spool: replay to beta done/.test(l)), { timeoutMs: 120_000 });
+  const cpuTicks = [processCpuTicks(a.proc.pid!) - cpuFrom[0]!, processCpuTicks(beta.proc.pid!) - cpuFrom[1]!];
   const ms = Date.parse(doneLine.split(' ')[0]!) - Date.parse(startLine.split(' ')[0]!);
   const replayed = Number(/replaying (\d+)/.exec(startLine)![1]);
+  const [senderUs, receiverUs] = cpuTicks.map((t) => Math.round((t * 1e6) / clockTicksPerSecond() / replayed));
   const rate = Math.round(replayed / (Math.max(ms, 1) / 1000));
   figures['spool.replay_per_s'] = rate;
   figures['spool.dequeue_raw_per_s'] = raw.dequeue;
   figures['spool.replay_ratio'] = ratio(rate, raw.dequeue);
+  figures['spool.replay_sender_cpu_us_per_msg'] = senderUs!;
+  figures['spool.replay_receiver_cpu_us_per_msg'] = receiverUs!;
   say(`replay                  ${rate} msg/s (${replayed} in ${ms} ms)   raw sqlite dequeue ${raw.dequeue} rows/s  ratio ${ratio(rate, raw.dequeue).toFixed(2)}`);
+  say(`${''.padEnd(22)}  CPU per message: sender ${senderUs} µs, receiver ${receiverUs} µs`);
 }
 
 async function web(): Promise<void> {
