@@ -137,6 +137,40 @@ t.test('in a batch, charges are summed in memory: the quota sees them, a rolled-
   t.same(counters(store.db), recount(store.db));
 });
 
+t.test('held writes: a batch writes its activity lines in order at its end; a failed held write drops its line and charge without a savepoint', async (t) => {
+  const store = open(t, 1000);
+  const lines = (): string[] => store.db.prepare('SELECT text FROM activity ORDER BY id').pluck().all() as string[];
+  const { durable } = store.transactionSyncedLater(() => {
+    for (let i = 0; i < 150; i++) store.heldWrite(() => store.activity.append(alice, 'acc1', `a${i}`)); // past one statement of 64
+    t.same(lines(), [], 'held in memory while the batch runs');
+    t.throws(() =>
+      store.heldWrite(() => {
+        store.activity.append(alice, 'acc1', 'dropped');
+        throw new Error('the command failed after its line');
+      }),
+    );
+    // A savepointed write between held ones: its kv row and the lines keep their places.
+    store.transaction(() => store.kv.put(alice, 'ns', [['k', 'v']], audit));
+    store.heldWrite(() => store.activity.append(bob, 'acc1', 'last'));
+    t.throws(() => store.heldWrite(() => store.activity.append(bob, 'acc1', 'x'.repeat(1000))), { message: /storage quota exceeded/ });
+  });
+  await durable;
+  t.same(lines(), [...Array.from({ length: 150 }, (_, i) => `a${i}`), 'last'], 'in order, without the failed and the refused ones');
+  t.same(counters(store.db), recount(store.db), 'their charges dropped with them');
+  t.equal(store.db.prepare("SELECT count(*) FROM kv WHERE name = 'alice'").pluck().get(), 1);
+
+  // Outside a batch a held write is an ordinary transaction.
+  t.throws(() =>
+    store.heldWrite(() => {
+      store.activity.append(bob, 'acc1', 'rolled back');
+      throw new Error('failed');
+    }),
+  );
+  store.heldWrite(() => store.activity.append(bob, 'acc1', 'alone'));
+  t.same(lines().slice(-2), ['last', 'alone']);
+  t.same(counters(store.db), recount(store.db));
+});
+
 t.test('the schema step counts the data already stored', async (t) => {
   const file = join(t.testdir(), 'data.sqlite');
   const old = openDatabase(file);

@@ -14,6 +14,9 @@
  *   writes   the handler changes the user store; it runs inside one SQLite
  *            transaction together with the critical message's applied-id
  *            record, so it must be synchronous;
+ *   heldWrites  with writes: every write it makes is one a batch holds in
+ *            memory (activity lines, usage charges), so in a batch a failing
+ *            call is undone without a savepoint of its own (UserStore.heldWrite);
  *   secret   the line carries a password: never spooled, never logged in clear.
  */
 import { LoncapadError } from '../errors';
@@ -31,6 +34,8 @@ export interface CommandSpec {
   readonly name: string;
   readonly access: CommandAccess;
   readonly writes: boolean;
+  /** With `writes`: its only writes are held in memory in a batch (see above). */
+  readonly heldWrites?: boolean;
   readonly secret: boolean;
   /** With access `domain`: the index of the argument naming the user's domain (without it, only managers). */
   readonly domainArg?: number;

@@ -112,6 +112,7 @@ const log: CommandSpec = {
   name: 'log',
   access: 'any',
   writes: true,
+  heldWrites: true, // one activity line and its usage charge
   secret: false,
   fields: { min: 3, max: 3 },
   run(ctx, [dom, user, text]) {
