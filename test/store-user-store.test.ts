@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { AppliedBatch } from '../lib/commands/applied-batch';
+import { msgidOf } from '../lib/wire/msgid';
 import { UserStore, hashPassword, verifyPassword } from '../lib/store';
 import { migrate, openDatabase } from '../lib/store/sqlite';
 import { USER_STORE_SCHEMA } from '../lib/store/user-schema';
@@ -121,6 +122,59 @@ t.test('applied ids of a batch: looked up and recorded at once, past one stateme
   store.transaction(() => batch.flush());
   t.equal(store.applied.reply('lib1', id(300)), 'ok', 'recorded once, with the first reply');
   t.equal(store.applied.reply('lib2', id(5)), 'theirs');
+});
+
+t.test('applied ids in runs: consecutive ids with one reply are one row, and every id of a run answers', async (t) => {
+  const store = open(t);
+  const run = '0123456789abcdef';
+  const other = 'fedcba9876543210';
+  const id = (n: number, r = run) => msgidOf(r, n);
+  const rows: Array<readonly [string, string, string]> = [];
+  for (let n = 10; n < 60; n++) rows.push(['lib1', id(n), n === 30 ? 'refused' : 'ok']); // 10–29 ok, 30 refused, 31–59 ok
+  rows.push(['lib2', id(60), 'ok'], ['lib1', id(61), 'ok'], ['lib1', id(62), 'ok']); // another sender breaks the run
+  rows.push(['lib1', id(70), 'ok'], ['lib1', id(0, other), 'ok'], ['lib1', id(1, other), 'ok']); // a gap; another run
+  rows.push(['lib1', 'not-one-of-ours', 'ok'], ['lib1', id(80).toUpperCase(), 'ok'], ['lib1', id(81), 'ok']);
+  store.transaction(() => store.applied.recordMany(rows));
+
+  t.same(
+    store.db.prepare('SELECT sender, run, first, last, reply FROM applied_runs ORDER BY run, first').all(),
+    [
+      { sender: 'lib1', run, first: 10, last: 29, reply: 'ok' },
+      { sender: 'lib1', run, first: 31, last: 59, reply: 'ok' },
+      { sender: 'lib1', run, first: 61, last: 62, reply: 'ok' },
+      { sender: 'lib1', run: other, first: 0, last: 1, reply: 'ok' },
+    ],
+    'runs of two or more; a different reply, sender or a gap ends one',
+  );
+  t.same(
+    store.db.prepare('SELECT sender, msgid, reply FROM applied ORDER BY sender, msgid').all(),
+    [
+      { sender: 'lib1', msgid: id(80).toUpperCase(), reply: 'ok' },
+      { sender: 'lib1', msgid: id(30), reply: 'refused' },
+      { sender: 'lib1', msgid: id(70), reply: 'ok' },
+      { sender: 'lib1', msgid: id(81), reply: 'ok' },
+      { sender: 'lib1', msgid: 'not-one-of-ours', reply: 'ok' },
+      { sender: 'lib2', msgid: id(60), reply: 'ok' },
+    ],
+    'the rest one row each (an id spelled otherwise is another id)',
+  );
+
+  const recorded = new Map(rows.filter(([s]) => s === 'lib1').map(([, m, r]) => [m, r]));
+  const asked = [...Array.from({ length: 90 }, (_, n) => id(n)), id(0, other), id(1, other), id(2, other), 'not-one-of-ours', 'nor-this'];
+  const expected = new Map(asked.filter((m) => recorded.has(m)).map((m) => [m, recorded.get(m)!]));
+  t.same(store.applied.replies('lib1', asked), expected, 'a batch lookup finds every recorded id and nothing else');
+  t.same(store.applied.replies('lib1', [id(45), id(20)]), new Map([[id(45), 'ok'], [id(20), 'ok']]), 'a span inside runs');
+  for (const m of asked) t.equal(store.applied.reply('lib1', m), recorded.get(m), `one lookup of ${m}`);
+  t.same(store.applied.replies('lib2', [id(60), id(61), id(62)]), new Map([[id(60), 'ok']]), "another sender's runs are its own");
+  t.equal(store.applied.reply('lib2', id(20)), undefined);
+  t.equal(store.applied.reply('lib1', id(80)), undefined, 'the canonical spelling of an id recorded in upper case is not it');
+
+  const batch = new AppliedBatch(store.applied, [['lib1', id(20)], ['lib1', id(63)]]);
+  t.equal(batch.reply('lib1', id(20)), 'ok', 'a batch finds an id inside a run');
+  t.equal(batch.reply('lib1', id(63)), undefined);
+
+  t.equal(store.applied.prune(Date.now() + 1), 10, 'runs are pruned with the rows');
+  t.equal(store.applied.reply('lib1', id(20)), undefined);
 });
 
 t.test('applied ids recorded before they were scoped by sender still answer', async (t) => {

@@ -19,7 +19,7 @@ import { isTransientReply } from '../errors';
 import type { Logger } from '../log';
 import { redactCommand } from '../log';
 import { AcceptanceOrder, type Turn } from './acceptance-order';
-import { createMsgidSource } from './msgid';
+import { createMsgidSource } from '../wire/msgid';
 import { Replayer, type Courier } from './replay';
 import type { Spool } from './spool';
 

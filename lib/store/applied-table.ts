@@ -5,16 +5,29 @@
  * the authenticated sender (schema step 3).
  *
  * A receiver gets critical messages in batches (a replay window, a busy
- * link): `replies` looks a batch's ids up in one query and `recordMany`
- * writes them in one statement, per CHUNK ids, instead of a statement per
- * message each (2.2 → 0.95 µs a message on these machines).
+ * link): `replies` looks a batch's ids up at once and `recordMany` writes
+ * them at once, instead of a statement per message each.
+ *
+ * Most ids come in runs: a sender's ids count up within one daemon run
+ * (`<run>.<counter>`, wire/msgid.ts), a replay sends them in order, and
+ * nearly every reply is `ok`. Consecutive ids of one run with the same reply
+ * are recorded as one row of `applied_runs` (sender, run, first, last);
+ * the rest, and ids of any other shape, one row each in `applied`. A run is
+ * looked up by the span of the batch's counters (two index probes), the
+ * single rows of that span by one range scan. Recording 100,000 replayed
+ * messages writes a few hundred rows instead of 100,000 (the receiver's
+ * CPU per replayed message went from ~17 to ~13 µs with the record skipped
+ * outright; runs come close to that).
  */
+import { msgidOf, sequenceOf } from '../wire/msgid';
 import { placeholders, preparedBySize, type Db } from './sqlite';
 
 /** Sender of applied ids recorded before ids were scoped by sender (schema step 3). */
 const LEGACY_SENDER = '*';
 /** Ids per statement of the batch forms (4 parameters a row: well under SQLite's limit). */
 const CHUNK = 64;
+/** Fewer consecutive ids than this are recorded one row each. */
+const RUN_MIN = 2;
 
 export type AppliedRow = readonly [sender: string, msgid: string, reply: string];
 
@@ -27,6 +40,12 @@ export class AppliedTable {
   /** Batch statements by number of ids. */
   readonly #lookup;
   readonly #insert;
+  /** Single rows of one run's ids between two of them (string order is counter order). */
+  readonly #between;
+  readonly #runsOver;
+  readonly #runAt;
+  readonly #addRun;
+  readonly #pruneRuns;
 
   constructor(db: Db) {
     // Once there are no legacy rows (the usual case), one index probe per lookup instead of two.
@@ -38,19 +57,72 @@ export class AppliedTable {
       db.prepare(`SELECT msgid, reply FROM applied WHERE ${this.#senderIs()} AND msgid IN (${placeholders(n)})`).raw(),
     );
     this.#insert = preparedBySize((n) => db.prepare(`INSERT INTO applied (sender, msgid, reply, at) VALUES ${placeholders(n, '(?, ?, ?, ?)')}`));
+    this.#between = db.prepare(`SELECT msgid, reply FROM applied WHERE ${this.#senderIs()} AND msgid BETWEEN ? AND ?`).raw();
+    // Runs never overlap: those that meet [lo, hi] start inside it, or are the last to start before it.
+    this.#runsOver = db
+      .prepare(
+        `SELECT first, last, reply FROM applied_runs WHERE sender = @sender AND run = @run AND first > @lo AND first <= @hi
+         UNION ALL
+         SELECT first, last, reply FROM (
+           SELECT first, last, reply FROM applied_runs WHERE sender = @sender AND run = @run AND first <= @lo ORDER BY first DESC LIMIT 1)
+         WHERE last >= @lo`,
+      )
+      .raw();
+    this.#runAt = db
+      .prepare(
+        `SELECT reply FROM (
+           SELECT last, reply FROM applied_runs WHERE sender = @sender AND run = @run AND first <= @n ORDER BY first DESC LIMIT 1)
+         WHERE last >= @n`,
+      )
+      .pluck();
+    this.#addRun = db.prepare('INSERT INTO applied_runs (sender, run, first, last, reply, at) VALUES (?, ?, ?, ?, ?, ?)');
+    this.#pruneRuns = db.prepare('DELETE FROM applied_runs WHERE at < ?');
   }
 
   /** The recorded reply of critical message `msgid` from `sender` (an authenticated lonid), if it was applied. */
   reply(sender: string, msgid: string): string | undefined {
-    return this.#get.get(sender, msgid) as string | undefined;
+    const single = this.#get.get(sender, msgid) as string | undefined;
+    if (single !== undefined) return single;
+    const seq = sequenceOf(msgid);
+    return seq === undefined ? undefined : (this.#runAt.get({ sender, run: seq.run, n: seq.n }) as string | undefined);
   }
 
   /** The recorded replies of those of `msgids` from `sender` that were applied, by id. */
   replies(sender: string, msgids: readonly string[]): Map<string, string> {
     const found = new Map<string, string>();
-    for (let i = 0; i < msgids.length; i += CHUNK) {
-      const ids = msgids.slice(i, i + CHUNK);
+    const loose: string[] = [];
+    const byRun = new Map<string, number[]>();
+    const asked = new Set(msgids);
+    for (const msgid of msgids) {
+      const seq = sequenceOf(msgid);
+      if (seq === undefined) loose.push(msgid);
+      else (byRun.get(seq.run) ?? byRun.set(seq.run, []).get(seq.run)!).push(seq.n);
+    }
+    for (let i = 0; i < loose.length; i += CHUNK) {
+      const ids = loose.slice(i, i + CHUNK);
       for (const [msgid, reply] of this.#lookup(ids.length).all([sender, ...ids]) as Array<[string, string]>) found.set(msgid, reply);
+    }
+    for (const [run, ns] of byRun) {
+      let lo = ns[0]!;
+      let hi = lo;
+      for (const n of ns) {
+        if (n < lo) lo = n;
+        else if (n > hi) hi = n;
+      }
+      // The span may hold single rows of ids not asked for (a refusal between two runs).
+      for (const [msgid, reply] of this.#between.all(sender, msgidOf(run, lo), msgidOf(run, hi)) as Array<[string, string]>) {
+        if (asked.has(msgid)) found.set(msgid, reply);
+      }
+      const runs = this.#runsOver.all({ sender, run, lo, hi }) as Array<[number, number, string]>;
+      if (runs.length === 0) continue;
+      for (const n of ns) {
+        for (const [first, last, reply] of runs) {
+          if (n >= first && n <= last) {
+            found.set(msgidOf(run, n), reply);
+            break;
+          }
+        }
+      }
     }
     return found;
   }
@@ -59,18 +131,36 @@ export class AppliedTable {
     this.#add.run(sender, msgid, reply, Date.now());
   }
 
-  /** Record every row, in the caller's transaction. */
+  /** Record every row (none of them recorded yet), in the caller's transaction: runs as runs, the rest one row each. */
   recordMany(rows: readonly AppliedRow[]): void {
     const at = Date.now();
-    for (let i = 0; i < rows.length; i += CHUNK) {
-      const chunk = rows.slice(i, i + CHUNK);
+    const singles: AppliedRow[] = [];
+    for (let i = 0; i < rows.length; ) {
+      const [sender, msgid, reply] = rows[i]!;
+      const seq = sequenceOf(msgid);
+      let end = i + 1;
+      if (seq !== undefined) {
+        while (end < rows.length) {
+          const [s, m, r] = rows[end]!;
+          if (s !== sender || r !== reply) break;
+          const next = sequenceOf(m);
+          if (next === undefined || next.run !== seq.run || next.n !== seq.n + (end - i)) break;
+          end++;
+        }
+      }
+      if (end - i >= RUN_MIN) this.#addRun.run(sender, seq!.run, seq!.n, seq!.n + (end - i - 1), reply, at);
+      else singles.push(rows[i]!);
+      i = end;
+    }
+    for (let i = 0; i < singles.length; i += CHUNK) {
+      const chunk = singles.slice(i, i + CHUNK);
       this.#insert(chunk.length).run(chunk.flatMap(([sender, msgid, reply]) => [sender, msgid, reply, at]));
     }
   }
 
-  /** Forget applied ids older than `beforeMs` (well past any spool lifetime). */
+  /** Forget applied ids older than `beforeMs` (well past any spool lifetime); returns the rows removed. */
   prune(beforeMs: number): number {
-    return this.#prune.run(beforeMs).changes;
+    return this.#prune.run(beforeMs).changes + this.#pruneRuns.run(beforeMs).changes;
   }
 
   #senderIs(): string {
