@@ -31,7 +31,8 @@ const COMPACT_AFTER = 1024;
 
 export class DeadlineQueue<T extends Deadlined> {
   readonly #expire: (item: T) => void;
-  #items: T[] = [];
+  /** Slots before `#head` are cleared as items leave, so a settled item is garbage at once. */
+  #items: Array<T | undefined> = [];
   #head = 0;
   #live = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -63,7 +64,7 @@ export class DeadlineQueue<T extends Deadlined> {
     this.#live--;
     this.#dropSettledFront();
     if (this.#items.length - this.#head > 2 * this.#live + COMPACT_AFTER) {
-      this.#items = this.#items.slice(this.#head).filter((i) => !i.done);
+      this.#items = this.#items.slice(this.#head).filter((i) => !i!.done);
       this.#head = 0;
     }
     // The timer stays set even with nothing left: at one request in flight, stopping and
@@ -83,7 +84,8 @@ export class DeadlineQueue<T extends Deadlined> {
     this.#timerAt = Infinity;
     const now = performance.now();
     while (this.#head < this.#items.length && this.#items[this.#head]!.deadline <= now) {
-      const item = this.#items[this.#head++]!;
+      const item = this.#items[this.#head]!;
+      this.#items[this.#head++] = undefined;
       if (item.done) continue;
       this.#live--;
       this.#expire(item);
@@ -94,7 +96,9 @@ export class DeadlineQueue<T extends Deadlined> {
 
   #dropSettledFront(): void {
     const items = this.#items;
-    while (this.#head < items.length && items[this.#head]!.done) this.#head++;
+    // Cleared as they leave: a request (its command, its promise's callbacks) must not outlive
+    // its reply by a window's worth of others, or it survives young-generation GCs and is promoted.
+    while (this.#head < items.length && items[this.#head]!.done) items[this.#head++] = undefined;
     if (this.#head === items.length) {
       this.#items = [];
       this.#head = 0;

@@ -16,12 +16,20 @@ import { MAX_FRAME_BYTES } from '../wire';
 /** A reassembled reply may not grow past this (a frame's worth). */
 const MAX_REPLY_CHARS = MAX_FRAME_BYTES;
 
+/**
+ * Who waits for a request: told its reply or why there is none, exactly
+ * once. Must not throw (it runs inside the link's read and timer callbacks).
+ */
+export interface ReplyHandler {
+  resolve(reply: string): void;
+  reject(err: LoncapadError): void;
+}
+
 export interface Request {
   readonly command: string;
   /** Critical message id: the peer applies the command at most once. */
   readonly msgid: string | undefined;
-  readonly resolve: (reply: string) => void;
-  readonly reject: (err: LoncapadError) => void;
+  readonly to: ReplyHandler;
   /** Nobody waits for the reply any more (its client went away): stop collecting it. */
   readonly abandoned: (() => boolean) | undefined;
   /** performance.now() time past which it fails with LC_ERR_TIMEOUT (set by `arm`). */
@@ -44,7 +52,7 @@ export class RequestBook {
     this.#deadlines = new DeadlineQueue((req) => {
       if (req.id !== 0) this.#inFlight.delete(req.id);
       req.done = true;
-      req.reject(timedOut());
+      req.to.reject(timedOut());
     });
   }
 
@@ -150,6 +158,6 @@ export class RequestBook {
   #fail(req: Request, err: LoncapadError): void {
     if (req.done) return;
     this.#settle(req);
-    req.reject(err);
+    req.to.reject(err);
   }
 }

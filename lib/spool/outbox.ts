@@ -34,6 +34,7 @@ interface Pending {
 }
 
 export interface OutboxLink extends Courier {
+  send(command: string, opts: { timeoutMs: number; msgid: string }): Promise<string>;
   demand(): void;
 }
 

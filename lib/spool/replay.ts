@@ -18,6 +18,7 @@
  */
 import { isRefusal, isTransientReply, type LoncapadError } from '../errors';
 import { nextDelayMs, type BackoffPolicy } from '../peers/backoff';
+import type { ReplyHandler } from '../peers/requests';
 import type { Logger } from '../log';
 import type { ReplayRow, Spool } from './spool';
 
@@ -33,7 +34,7 @@ export const TRANSIENT_HOLD: BackoffPolicy = { floorMs: 1_000, ceilingMs: 60_000
 /** The link, as far as replay needs it. */
 export interface Courier {
   readonly state: string;
-  send(command: string, opts: { timeoutMs: number; msgid: string }): Promise<string>;
+  submit(command: string, opts: { timeoutMs: number; msgid: string }, to: ReplyHandler): void;
 }
 
 export interface ReplayOptions {
@@ -50,7 +51,9 @@ export class Replayer {
   readonly #o: ReplayOptions;
   #running = false;
   #cursor = 0;
+  /** Rows read and not yet sent: `#buffer` from `#next` on (an index, not shift(): shifting a long array copies it). */
   #buffer: ReplayRow[] = [];
+  #next = 0;
   #exhausted = false;
   #inFlight = 0;
   #stopped = false;
@@ -102,6 +105,7 @@ export class Replayer {
     this.#stopped = false;
     this.#cursor = 0;
     this.#buffer = [];
+    this.#next = 0;
     this.#exhausted = false;
     this.#delivered = 0;
     this.#setAside = 0;
@@ -130,15 +134,16 @@ export class Replayer {
   #pump(): void {
     const expiredBefore = Date.now() - this.#o.lifetimeMs;
     while (!this.#stopped && this.#inFlight < REPLAY_WINDOW) {
-      if (this.#buffer.length === 0) {
+      if (this.#next === this.#buffer.length) {
         if (this.#exhausted) break;
         this.#buffer = this.#spool.readBatch(this.#peer, this.#cursor, REPLAY_BATCH_ROWS);
+        this.#next = 0;
         if (this.#buffer.length === 0) {
           this.#exhausted = true;
           break;
         }
       }
-      const row = this.#buffer.shift()!;
+      const row = this.#buffer[this.#next++]!;
       this.#cursor = row.seq;
       if (row.created_at < expiredBefore) {
         this.#spool.setAside(row, 'expired', null);
@@ -148,13 +153,24 @@ export class Replayer {
       }
       this.#inFlight++;
       this.#spool.observer.replayed(this.#peer);
-      this.#courier.send(row.command, { timeoutMs: this.#o.timeoutMs, msgid: row.msgid }).then(
-        (reply) => this.#onReply(row, reply),
-        (err: LoncapadError) => this.#onFailure(row, err),
-      );
+      this.#courier.submit(row.command, { timeoutMs: this.#o.timeoutMs, msgid: row.msgid }, new Replayer.#Sent(this, row));
     }
     this.#maybeFinish();
   }
+
+  /** One sent row's outcome, as the link tells it: shared methods, no promise or closures per row. */
+  static readonly #Sent = class implements ReplyHandler {
+    constructor(
+      readonly replayer: Replayer,
+      readonly row: ReplayRow,
+    ) {}
+    resolve(reply: string): void {
+      this.replayer.#onReply(this.row, reply);
+    }
+    reject(err: LoncapadError): void {
+      this.replayer.#onFailure(this.row, err);
+    }
+  };
 
   #onReply(row: ReplayRow, reply: string): void {
     this.#inFlight--;
