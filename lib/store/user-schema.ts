@@ -110,7 +110,7 @@ export const USER_STORE_SCHEMA: readonly string[] = [
      GROUP BY domain, name;`,
 
   // Runs of applied ids: a sender's consecutive ids of one daemon run
-  // (`<run>.<counter>`, lib/spool/msgid.ts) that got the same reply, one row
+  // (`<run>.<counter>`, lib/wire/msgid.ts) that got the same reply, one row
   // a run instead of one a message (applied-table.ts). A replay of 100,000
   // messages writes a few hundred rows here instead of 100,000 in `applied`.
   `CREATE TABLE applied_runs (
