@@ -18,6 +18,7 @@ import {
   parseHello,
   SealedSession,
 } from '../lib/wire';
+import { createMsgidSource, msgidOf, sequenceOf } from '../lib/wire/msgid';
 import { ephemeralKeyPair, x25519 } from '../lib/wire/x25519';
 
 const frames = (...bodies: string[]) => Buffer.concat(bodies.map((b) => encodeFrame(Buffer.from(b))));
@@ -163,4 +164,17 @@ t.test('X25519 through node:crypto gives what tweetnacl gives (the protocol does
     t.same(Buffer.from(x25519(e.privateKey, b.publicKey)), Buffer.from(x25519(b.secretKey, e.publicKey)), 'an ephemeral pair agrees with a static one');
   }
   t.throws(() => x25519(nacl.box.keyPair().secretKey, new Uint8Array(32)), { code: 'LC_ERR_HANDSHAKE' }, 'a low-order point gives no shared secret');
+});
+
+t.test('critical message ids: increasing within a run, and read back only in their one spelling', async (t) => {
+  const next = createMsgidSource();
+  const ids = [next(), next(), next()];
+  t.ok(ids[0]! < ids[1]! && ids[1]! < ids[2]!, 'string order is counter order');
+  t.same(ids.map((id) => sequenceOf(id)?.n), [0, 1, 2]);
+  const run = '0123456789abcdef';
+  for (const n of [0, 35, 36, 71, 36 ** 5 + 7, Number.MAX_SAFE_INTEGER]) t.same(sequenceOf(msgidOf(run, n)), { run, n }, `counter ${n} round trip`);
+  t.equal(msgidOf(run, 71), `${run}.0000000001z`);
+  for (const other of [`${run}.0000000001Z`, `${run}.000000000-1`, `${run}.00000000001 `, `${run}.0000000001`, `${run}x00000000001`, `${run}.zzzzzzzzzzz`, 'not-one-of-ours']) {
+    t.equal(sequenceOf(other), undefined, `${JSON.stringify(other)} is not one of this format's ids`);
+  }
 });

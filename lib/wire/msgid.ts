@@ -32,14 +32,25 @@ export interface MsgidSequence {
   readonly n: number;
 }
 
-/** The run and counter of `msgid`, or undefined when it is not of this format (or not its one spelling). */
+/**
+ * The run and counter of `msgid`, or undefined when it is not of this format
+ * or not its one spelling: the counter must be COUNTER_DIGITS lower-case
+ * base-36 digits (as msgidOf writes them), so that a run of counters names
+ * exactly these ids. Read digit by digit: the receiver parses every critical
+ * id twice, and parseInt with a check by re-encoding made ~230 bytes of
+ * garbage each time.
+ */
 export function sequenceOf(msgid: string): MsgidSequence | undefined {
   if (msgid.length !== RUN_CHARS + 1 + COUNTER_DIGITS || msgid.charCodeAt(RUN_CHARS) !== 0x2e /* . */) return undefined;
-  const digits = msgid.slice(RUN_CHARS + 1);
-  const n = parseInt(digits, 36);
-  // parseInt forgives upper case and stops at a stray character: only an id spelled as
-  // msgidOf spells it maps back to itself, so a run of counters names exactly these ids.
-  if (!Number.isSafeInteger(n) || counterDigits(n) !== digits) return undefined;
+  let n = 0;
+  for (let i = RUN_CHARS + 1; i < msgid.length; i++) {
+    const c = msgid.charCodeAt(i);
+    const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x7a ? c - 0x61 + 10 : -1;
+    if (digit < 0) return undefined;
+    n = n * 36 + digit;
+  }
+  // Past 2^53 the sum is no longer exact (and never smaller again): such an id is recorded by itself.
+  if (!Number.isSafeInteger(n)) return undefined;
   return { run: msgid.slice(0, RUN_CHARS), n };
 }
 
