@@ -10,8 +10,8 @@ import type { AppliedRow, AppliedTable } from '../store/user-store';
 
 export class AppliedBatch {
   readonly #table: AppliedTable;
-  /** `sender \0 msgid` → reply, of ids applied before the batch or in it. */
-  readonly #known = new Map<string, string>();
+  /** By sender: msgid → reply, of ids applied before the batch or in it. */
+  readonly #known = new Map<string, Map<string, string>>();
   readonly #rows: AppliedRow[] = [];
 
   /** `messages`: the (sender, msgid) of the batch's critical messages. */
@@ -19,21 +19,20 @@ export class AppliedBatch {
     this.#table = table;
     const bySender = new Map<string, string[]>();
     for (const [sender, msgid] of messages) (bySender.get(sender) ?? bySender.set(sender, []).get(sender)!).push(msgid);
-    for (const [sender, msgids] of bySender) {
-      for (const [msgid, reply] of table.replies(sender, msgids)) this.#known.set(`${sender}\0${msgid}`, reply);
-    }
+    for (const [sender, msgids] of bySender) this.#known.set(sender, table.replies(sender, msgids));
   }
 
   /** The reply of `msgid` from `sender` if it was applied, before this batch or in it. */
   reply(sender: string, msgid: string): string | undefined {
-    return this.#known.get(`${sender}\0${msgid}`);
+    return this.#known.get(sender)?.get(msgid);
   }
 
   /** It is applied now (its effect is in this batch's transaction): recorded at `flush`. */
   record(sender: string, msgid: string, reply: string): void {
-    const key = `${sender}\0${msgid}`;
-    if (this.#known.has(key)) return;
-    this.#known.set(key, reply);
+    let known = this.#known.get(sender);
+    if (known === undefined) this.#known.set(sender, (known = new Map()));
+    if (known.has(msgid)) return;
+    known.set(msgid, reply);
     this.#rows.push([sender, msgid, reply]);
   }
 

@@ -176,8 +176,8 @@ export class Dispatcher {
 
   #callOnce(spec: CommandSpec, args: string[], ctx: CommandContext, msgid: string): string | Promise<string> {
     const store = this.#services.store;
-    const key = `${ctx.caller}\0${msgid}`;
-    const running = this.#running.get(key);
+    // Only non-writing critical commands still running are here: usually none, so no key is built.
+    const running = this.#running.size === 0 ? undefined : this.#running.get(runningKey(ctx.caller, msgid));
     if (running) {
       this.#log.info(`critical ${msgid} from ${ctx.caller} is running already; answering with its reply`);
       return running;
@@ -204,6 +204,7 @@ export class Dispatcher {
     }
     const r = this.#call(spec, args, ctx);
     if (typeof r === 'string') return this.#recorded(ctx.caller, msgid, r);
+    const key = runningKey(ctx.caller, msgid);
     const once = r.then((reply) => this.#recorded(ctx.caller, msgid, reply)).finally(() => this.#running.delete(key));
     this.#running.set(key, once);
     return once;
@@ -236,4 +237,9 @@ export class Dispatcher {
     if (typeof r !== 'string') throw new Error(`writing command ${spec.name} returned a promise`);
     return r;
   }
+}
+
+/** A critical message's key among the ones running: its sender and id. */
+function runningKey(sender: string, msgid: string): string {
+  return `${sender}\0${msgid}`;
 }
