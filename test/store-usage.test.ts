@@ -137,7 +137,7 @@ t.test('in a batch, charges are summed in memory: the quota sees them, a rolled-
   t.same(counters(store.db), recount(store.db));
 });
 
-t.test('held writes: a batch writes its activity lines in order at its end; a failed held write drops its line and charge without a savepoint', async (t) => {
+t.test('held writes: a batch writes its activity lines and history rows in order at its end; a failed held write drops its line and charge without a savepoint', async (t) => {
   const store = open(t, 1000);
   const lines = (): string[] => store.db.prepare('SELECT text FROM activity ORDER BY id').pluck().all() as string[];
   const { durable } = store.transactionSyncedLater(() => {
@@ -149,15 +149,25 @@ t.test('held writes: a batch writes its activity lines in order at its end; a fa
         throw new Error('the command failed after its line');
       }),
     );
-    // A savepointed write between held ones: its kv row and the lines keep their places.
+    // A savepointed write between held ones: its kv row and the lines keep their places; its
+    // history row is held too, and a rolled-back one's is dropped with its savepoint.
     store.transaction(() => store.kv.put(alice, 'ns', [['k', 'v']], audit));
+    t.throws(() =>
+      store.transaction(() => {
+        store.kv.put(alice, 'ns', [['k2', 'lost']], audit);
+        throw new Error('failed after its put');
+      }),
+    );
+    store.transaction(() => store.kv.put(alice, 'ns', [['k3', 'w']], audit));
+    t.same(store.db.prepare('SELECT count(*) FROM history').pluck().get(), 0, 'history rows held while the batch runs');
     store.heldWrite(() => store.activity.append(bob, 'acc1', 'last'));
     t.throws(() => store.heldWrite(() => store.activity.append(bob, 'acc1', 'x'.repeat(1000))), { message: /storage quota exceeded/ });
   });
   await durable;
   t.same(lines(), [...Array.from({ length: 150 }, (_, i) => `a${i}`), 'last'], 'in order, without the failed and the refused ones');
   t.same(counters(store.db), recount(store.db), 'their charges dropped with them');
-  t.equal(store.db.prepare("SELECT count(*) FROM kv WHERE name = 'alice'").pluck().get(), 1);
+  t.equal(store.db.prepare("SELECT count(*) FROM kv WHERE name = 'alice'").pluck().get(), 2);
+  t.same(store.db.prepare('SELECT payload FROM history ORDER BY id').pluck().all(), ['k=v', 'k3=w'], "the kept puts' history, in order");
 
   // Outside a batch a held write is an ordinary transaction.
   t.throws(() =>

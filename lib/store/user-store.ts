@@ -45,6 +45,13 @@ export function checkNamespace(value: string): string {
   return value;
 }
 
+/** A part that holds a batch's writes in memory until it commits (usage-table.ts, held-rows.ts). */
+interface HeldInBatch {
+  mark(): number;
+  undoTo(mark: number): void;
+  deferWhile<T>(fn: () => T): T;
+}
+
 export interface UserStoreOptions {
   /** Clock for timestamps and tmp expiry; default `Date.now`. */
   readonly now?: Clock;
@@ -67,8 +74,10 @@ export class UserStore {
   readonly #walSync: WalSync;
   readonly #syncNormal;
   readonly #syncFull;
-  /** A batch (`transactionSyncedLater`) is running: its usage charges and activity lines are held in memory. */
+  /** A batch (`transactionSyncedLater`) is running: its usage charges and log rows are held in memory. */
   #inBatch = false;
+  /** What a batch holds in memory until it commits: usage charges, activity lines, history rows. */
+  readonly #held: readonly HeldInBatch[];
 
   constructor(file: string, options: UserStoreOptions = {}) {
     this.db = openDatabase(file);
@@ -86,6 +95,7 @@ export class UserStore {
     this.ids = new IdMap(this.db, history);
     this.tmp = new TmpTable(this.db, now);
     this.activity = new ActivityLog(this.db, now, this.usage);
+    this.#held = [this.usage, this.activity.held, history.held];
     this.applied = new AppliedTable(this.db);
   }
 
@@ -97,7 +107,7 @@ export class UserStore {
   /**
    * Run `fn` in one transaction (a savepoint when already inside one),
    * durable when it returns. A savepoint rolled back inside a batch takes
-   * its held writes back with it (usage charges and activity lines are in
+   * its held writes back with it (usage charges and log rows are in
    * memory until the batch ends).
    */
   transaction<T>(fn: () => T): T {
@@ -106,7 +116,7 @@ export class UserStore {
 
   /**
    * Run `fn`, whose only writes are ones a batch holds in memory (activity
-   * lines, usage charges): inside a batch, a throw undoes them without a
+   * lines, history rows, usage charges): inside a batch, a throw undoes them without a
    * savepoint (two statements fewer per command); outside one, it is an
    * ordinary transaction. A write of any other table in `fn` would not be
    * undone: use `transaction` for those.
@@ -117,13 +127,11 @@ export class UserStore {
 
   /** Run `run`; if it throws, the writes held in memory since it began are dropped too. */
   #undoingHeld<T>(run: () => T): T {
-    const usage = this.usage.mark();
-    const activity = this.activity.mark();
+    const marks = this.#held.map((h) => h.mark());
     try {
       return run();
     } catch (err) {
-      this.usage.undoTo(usage);
-      this.activity.undoTo(activity);
+      this.#held.forEach((h, i) => h.undoTo(marks[i]!));
       throw err;
     }
   }
@@ -132,8 +140,8 @@ export class UserStore {
    * Run `fn` in one top-level transaction whose commit is made durable off
    * the event loop: committed at synchronous=NORMAL, then the WAL synced on
    * the thread pool (WalSync; docs/spool.md, "Durability"). Its usage
-   * charges (summed per user) and activity lines are held in memory and
-   * written before the commit. `durable`
+   * charges (summed per user), activity lines and history rows are held in
+   * memory and written before the commit. `durable`
    * resolves once it is on disk: tell nobody of the outcome before. The
    * connection is back at FULL for every other commit.
    */
@@ -142,7 +150,7 @@ export class UserStore {
     let result: T;
     this.#inBatch = true;
     try {
-      result = this.#transaction(() => this.usage.deferWhile(() => this.activity.deferWhile(fn)));
+      result = this.#transaction(this.#held.reduceRight<() => T>((inner, held) => () => held.deferWhile(inner), fn));
     } finally {
       this.#inBatch = false;
       this.#syncFull.run();
