@@ -15,7 +15,7 @@
  *            transaction together with the critical message's applied-id
  *            record, so it must be synchronous;
  *   heldWrites  with writes: every write it makes is one a batch holds in
- *            memory (activity lines, usage charges), so in a batch a failing
+ *            memory (activity lines, history rows, usage charges), so in a batch a failing
  *            call is undone without a savepoint of its own (UserStore.heldWrite);
  *   secret   the line carries a password: never spooled, never logged in clear.
  */
