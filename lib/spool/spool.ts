@@ -12,7 +12,7 @@
  * is sent again, and the receiver answers it from its applied record.
  */
 import { LoncapadError } from '../errors';
-import { migrate, openDatabase, placeholders, preparedBySize, transactionRunner, type Db, type TransactionRunner } from '../store/sqlite';
+import { insertRows, migrate, openDatabase, placeholders, preparedBySize, transactionRunner, type Db, type TransactionRunner } from '../store/sqlite';
 import { WalSync } from '../store/wal-sync';
 import { SPOOL_SCHEMA } from './schema';
 
@@ -288,11 +288,14 @@ export class Spool {
   /** Insert in chunks; the rows of one INSERT get consecutive seqs (one writer, inside a transaction). */
   #insertAll(rows: readonly PendingInsert[]): number[] {
     const seqs: number[] = [];
-    for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
-      const chunk = rows.slice(start, start + CHUNK_ROWS);
-      const last = Number(this.#insertRows(chunk.length).run(chunk.flatMap((p) => [p.peer, p.msgid, p.command, p.createdAt])).lastInsertRowid);
-      for (let i = chunk.length - 1; i >= 0; i--) seqs.push(last - i);
-    }
+    insertRows(
+      this.#insertRows,
+      rows.map((p) => [p.peer, p.msgid, p.command, p.createdAt]),
+      CHUNK_ROWS,
+      (last, count) => {
+        for (let i = count - 1; i >= 0; i--) seqs.push(last - i);
+      },
+    );
     return seqs;
   }
 

@@ -13,14 +13,14 @@
  * nearly every reply is `ok`. Consecutive ids of one run with the same reply
  * are recorded as one row of `applied_runs` (sender, run, first, last);
  * the rest, and ids of any other shape, one row each in `applied`. A run is
- * looked up by the span of the batch's counters (two index probes), the
+ * looked up by the span of the counters asked (two index probes), the
  * single rows of that span by one range scan. Recording 100,000 replayed
  * messages writes a few hundred rows instead of 100,000 (the receiver's
  * CPU per replayed message went from ~17 to ~13 µs with the record skipped
  * outright; runs come close to that).
  */
 import { msgidOf, sequenceOf } from '../wire/msgid';
-import { placeholders, preparedBySize, type Db } from './sqlite';
+import { insertRows, placeholders, preparedBySize, type Db, type RowValues } from './sqlite';
 
 /** Sender of applied ids recorded before ids were scoped by sender (schema step 3). */
 const LEGACY_SENDER = '*';
@@ -43,7 +43,6 @@ export class AppliedTable {
   /** Single rows of one run's ids between two of them (string order is counter order). */
   readonly #between;
   readonly #runsOver;
-  readonly #runAt;
   readonly #addRun;
   readonly #pruneRuns;
 
@@ -68,13 +67,6 @@ export class AppliedTable {
          WHERE last >= @lo`,
       )
       .raw();
-    this.#runAt = db
-      .prepare(
-        `SELECT reply FROM (
-           SELECT last, reply FROM applied_runs WHERE sender = @sender AND run = @run AND first <= @n ORDER BY first DESC LIMIT 1)
-         WHERE last >= @n`,
-      )
-      .pluck();
     this.#addRun = db.prepare('INSERT INTO applied_runs (sender, run, first, last, reply, at) VALUES (?, ?, ?, ?, ?, ?)');
     this.#pruneRuns = db.prepare('DELETE FROM applied_runs WHERE at < ?');
   }
@@ -84,7 +76,10 @@ export class AppliedTable {
     const single = this.#get.get(sender, msgid) as string | undefined;
     if (single !== undefined) return single;
     const seq = sequenceOf(msgid);
-    return seq === undefined ? undefined : (this.#runAt.get({ sender, run: seq.run, n: seq.n }) as string | undefined);
+    if (seq === undefined) return undefined;
+    // The span of one id: only the run that holds it, if any.
+    const run = this.#runsOver.get({ sender, run: seq.run, lo: seq.n, hi: seq.n }) as [number, number, string] | undefined;
+    return run?.[2];
   }
 
   /** The recorded replies of those of `msgids` from `sender` that were applied, by id. */
@@ -92,7 +87,7 @@ export class AppliedTable {
     const found = new Map<string, string>();
     const loose: string[] = [];
     const byRun = new Map<string, number[]>();
-    const asked = new Set(msgids);
+    let asked: Set<string> | undefined;
     for (const msgid of msgids) {
       const seq = sequenceOf(msgid);
       if (seq === undefined) loose.push(msgid);
@@ -111,7 +106,7 @@ export class AppliedTable {
       }
       // The span may hold single rows of ids not asked for (a refusal between two runs).
       for (const [msgid, reply] of this.#between.all(sender, msgidOf(run, lo), msgidOf(run, hi)) as Array<[string, string]>) {
-        if (asked.has(msgid)) found.set(msgid, reply);
+        if ((asked ??= new Set(msgids)).has(msgid)) found.set(msgid, reply);
       }
       const runs = this.#runsOver.all({ sender, run, lo, hi }) as Array<[number, number, string]>;
       if (runs.length === 0) continue;
@@ -134,7 +129,7 @@ export class AppliedTable {
   /** Record every row (none of them recorded yet), in the caller's transaction: runs as runs, the rest one row each. */
   recordMany(rows: readonly AppliedRow[]): void {
     const at = Date.now();
-    const singles: AppliedRow[] = [];
+    const singles: RowValues[] = [];
     for (let i = 0; i < rows.length; ) {
       const [sender, msgid, reply] = rows[i]!;
       const seq = sequenceOf(msgid);
@@ -149,13 +144,10 @@ export class AppliedTable {
         }
       }
       if (end - i >= RUN_MIN) this.#addRun.run(sender, seq!.run, seq!.n, seq!.n + (end - i - 1), reply, at);
-      else singles.push(rows[i]!);
+      else singles.push([sender, msgid, reply, at]);
       i = end;
     }
-    for (let i = 0; i < singles.length; i += CHUNK) {
-      const chunk = singles.slice(i, i + CHUNK);
-      this.#insert(chunk.length).run(chunk.flatMap(([sender, msgid, reply]) => [sender, msgid, reply, at]));
-    }
+    insertRows(this.#insert, singles, CHUNK);
   }
 
   /** Forget applied ids older than `beforeMs` (well past any spool lifetime); returns the rows removed. */

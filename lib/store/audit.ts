@@ -22,16 +22,12 @@ export type HistoryOp = 'P' | 'D' | 'I' | 'S';
  * ones needs no savepoint at all (`UserStore.heldWrite`).
  */
 export class HistoryLog {
-  readonly #add;
   readonly #now: Clock;
   /** Rows held while a batch runs. */
   readonly held: HeldRows;
 
   constructor(db: Db, now: Clock) {
     this.#now = now;
-    this.#add = db.prepare(
-      'INSERT INTO history (domain, name, ns, op, at, by_host, executor, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    );
     this.held = new HeldRows(db, 'history', ['domain', 'name', 'ns', 'op', 'at', 'by_host', 'executor', 'payload']);
   }
 
@@ -48,13 +44,11 @@ export class HistoryLog {
   add(user: UserRef, ns: string, op: HistoryOp, audit: Audit, payload: string): void {
     if (!this.keeps(ns)) return;
     const executor = audit.executor ? `${audit.executor.name}:${audit.executor.domain}` : null;
-    if (this.held.holding) this.held.hold([user.domain, user.name, ns, op, this.#now(), audit.byHost, executor, payload]);
-    else this.#add.run(user.domain, user.name, ns, op, this.#now(), audit.byHost, executor, payload);
+    this.held.add([user.domain, user.name, ns, op, this.#now(), audit.byHost, executor, payload]);
   }
 }
 
 export class ActivityLog {
-  readonly #add;
   readonly #now: Clock;
   readonly #usage: UsageTable;
   readonly #transaction: TransactionRunner;
@@ -65,20 +59,14 @@ export class ActivityLog {
     this.#now = now;
     this.#usage = usage;
     this.#transaction = atomicRunner(db);
-    this.#add = db.prepare('INSERT INTO activity (domain, name, at, by_host, text) VALUES (?, ?, ?, ?, ?)');
     this.held = new HeldRows(db, 'activity', ['domain', 'name', 'at', 'by_host', 'text']);
   }
 
   append(user: UserRef, byHost: string, text: string): void {
-    if (this.held.holding) {
-      // The charge first: a refused line is never held.
-      this.#usage.charge(user, Buffer.byteLength(text));
-      this.held.hold([user.domain, user.name, this.#now(), byHost, text]);
-      return;
-    }
+    // The charge first: a refused line is never written (nor held, in a batch).
     this.#transaction(() => {
       this.#usage.charge(user, Buffer.byteLength(text));
-      this.#add.run(user.domain, user.name, this.#now(), byHost, text);
+      this.held.add([user.domain, user.name, this.#now(), byHost, text]);
     });
   }
 }

@@ -7,44 +7,36 @@
  * inside the batch drops the rows held since it began (`mark`/`undoTo`;
  * user-store.ts calls them around every nested transaction), as the usage
  * table does with its charges. A failed batch drops them all with its
- * transaction.
+ * transaction. Outside a batch, `add` writes the row at once.
  */
-import { placeholders, preparedBySize, type Db } from './sqlite';
+import { insertRows, placeholders, preparedBySize, type Db, type RowValues } from './sqlite';
 
 /** Rows per statement (at most 8 columns: well under SQLite's parameter limit). */
 const CHUNK = 64;
 
-export type HeldRow = ReadonlyArray<string | number | null>;
-
 export class HeldRows {
-  readonly #columns: number;
   readonly #insert;
   /** While a batch runs: its rows, in order. */
-  #pending: HeldRow[] | undefined;
+  #pending: RowValues[] | undefined;
 
   constructor(db: Db, table: string, columns: readonly string[]) {
-    this.#columns = columns.length;
     const row = `(${placeholders(columns.length)})`;
     this.#insert = preparedBySize((n) => db.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${placeholders(n, row)}`));
   }
 
-  /** Is a batch holding rows now (so `hold` is the way to write one)? */
-  get holding(): boolean {
-    return this.#pending !== undefined;
-  }
-
-  /** Hold one row (its values in the order of the columns) until the batch ends. */
-  hold(row: HeldRow): void {
-    this.#pending!.push(row);
+  /** Add one row (its values in the order of the columns): held while a batch runs, written now otherwise. */
+  add(row: RowValues): void {
+    if (this.#pending) this.#pending.push(row);
+    else this.#insert(1).run(row);
   }
 
   /** Run `fn` (a batch, inside its transaction) with rows held, and write them when it returns. */
   deferWhile<T>(fn: () => T): T {
     if (this.#pending) return fn();
-    const pending: HeldRow[] = (this.#pending = []);
+    const pending: RowValues[] = (this.#pending = []);
     try {
       const result = fn();
-      this.#writeAll(pending);
+      insertRows(this.#insert, pending, CHUNK);
       return result;
     } finally {
       this.#pending = undefined;
@@ -59,18 +51,5 @@ export class HeldRows {
   /** The savepoint taken at `mark` was rolled back: so are the rows held since. */
   undoTo(mark: number): void {
     if (this.#pending && this.#pending.length > mark) this.#pending.length = mark;
-  }
-
-  #writeAll(rows: readonly HeldRow[]): void {
-    const width = this.#columns;
-    for (let i = 0; i < rows.length; i += CHUNK) {
-      const n = Math.min(CHUNK, rows.length - i);
-      const params = new Array<string | number | null>(n * width);
-      for (let r = 0; r < n; r++) {
-        const row = rows[i + r]!;
-        for (let c = 0; c < width; c++) params[r * width + c] = row[c]!;
-      }
-      this.#insert(n).run(params);
-    }
   }
 }

@@ -97,6 +97,29 @@ export function preparedBySize(prepare: (rows: number) => Statement): (rows: num
   };
 }
 
+export type RowValues = ReadonlyArray<string | number | bigint | null>;
+
+/**
+ * Insert `rows` (each its values in column order) `perStatement` at a time
+ * through `statementFor(n)`, a multi-row INSERT of n rows (preparedBySize).
+ * `inserted` hears each statement's last rowid and row count (the rows of
+ * one INSERT get consecutive rowids).
+ */
+export function insertRows(
+  statementFor: (rows: number) => Statement,
+  rows: readonly RowValues[],
+  perStatement: number,
+  inserted?: (lastRowid: number, count: number) => void,
+): void {
+  for (let start = 0; start < rows.length; start += perStatement) {
+    const count = Math.min(perStatement, rows.length - start);
+    const params: Array<string | number | bigint | null> = [];
+    for (let r = start; r < start + count; r++) for (const v of rows[r]!) params.push(v);
+    const result = statementFor(count).run(params);
+    inserted?.(Number(result.lastInsertRowid), count);
+  }
+}
+
 /** `rows` copies of `one` (a `?` or a row's `(?, ?, …)`), comma-separated. */
 export function placeholders(rows: number, one = '?'): string {
   return Array<string>(rows).fill(one).join(', ');
