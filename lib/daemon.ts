@@ -35,7 +35,7 @@ import { LoncapadError } from './errors';
 import { createLogger, type Logger } from './log';
 import { ClassicSockets, InFlight, InputBudget, MuxSocketServer, type RouteFn } from './local';
 import { DaemonMetrics, metricsPage, rootAdmins } from './metrics';
-import { announceTo, HandshakePacer, PeerLink, PeerListener, PeerTable, RefusalLog } from './peers';
+import { announceTo, checkEveryMs, HandshakePacer, LivenessClock, PeerLink, PeerListener, PeerTable, RefusalLog } from './peers';
 import { acquirePidLock } from './pid-lock';
 import { readSpares, Replication, replicationCommands, type Spares } from './replication';
 import { RecentErrors } from './recent-errors';
@@ -97,6 +97,8 @@ export class Daemon {
   readonly #inFlight = new InFlight();
   /** Outbound dialing slots and handshake crypto per loop turn, shared by every link and the listener. */
   readonly #handshakes = new HandshakePacer();
+  /** Keep-alive and silence checks of every link that is up, on one timer. */
+  readonly #livenessClock = new LivenessClock(() => checkEveryMs(this.#config));
   readonly #mux: MuxSocketServer;
   readonly #classic: ClassicSockets;
   readonly #web: WebServer | undefined;
@@ -412,6 +414,7 @@ export class Daemon {
     this.#mux.endAll();
     this.#classic.endAll();
     this.#listener.closeAll('shutdown');
+    this.#livenessClock.stop();
     this.#authGuard.close();
     this.spool.close();
     this.store.close();
@@ -548,6 +551,7 @@ export class Daemon {
       },
       hasBacklog: () => this.spool.depth(peer.id) > 0,
       pacer: this.#handshakes,
+      clock: this.#livenessClock,
       log: this.log,
     });
   }

@@ -5,5 +5,6 @@ export { PeerListener, type Executor, type InboundRequest, type ListenerOptions 
 export { PeerTable, type LinkFactory } from './table';
 export { announceTo } from './announce';
 export { RefusalLog } from './refusal-log';
-export { type LivenessTiming } from './liveness';
+export { checkEveryMs, type LivenessTiming } from './liveness';
+export { LivenessClock } from './liveness-clock';
 export { HandshakePacer, DEFAULT_PACER, type PacerPolicy } from './handshake-pacer';

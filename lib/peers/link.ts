@@ -49,7 +49,8 @@ import {
 import { nextDelayMs, type BackoffPolicy } from './backoff';
 import type { HandshakePacer } from './handshake-pacer';
 import { LINK_EDGES, type LinkState } from './link-state';
-import { checkEveryMs, checkOutbound, type LivenessTiming } from './liveness';
+import { checkOutbound, type LivenessTiming } from './liveness';
+import { type Clocked, type LivenessClock } from './liveness-clock';
 import { RequestBook, type ReplyHandler, type Request } from './requests';
 
 export interface LinkTiming extends LivenessTiming {
@@ -69,6 +70,8 @@ export interface LinkOptions {
   readonly timing: LinkTiming;
   /** Shared by every link and the listener: dialing slots and handshake crypto per loop turn. */
   readonly pacer: HandshakePacer;
+  /** Shared by every link: checks the liveness of the links that are up, a slice at a time. */
+  readonly clock: LivenessClock;
   /** The spool holds messages for this peer: keep (or get) the link up. */
   readonly hasBacklog: () => boolean;
   readonly log: Logger;
@@ -126,7 +129,8 @@ export class PeerLink extends EventEmitter {
   #closed = false;
 
   #stateTimer: NodeJS.Timeout | undefined;
-  #tick: NodeJS.Timeout | undefined;
+  /** Our place on the shared liveness clock while up (its `tick` is #expiredTick). */
+  readonly #clocked: Clocked = { tick: (now) => this.#expiredTick(now) };
   #lastRecvAt = 0;
   #lastUseAt = 0;
   #partialSince: number | undefined;
@@ -518,12 +522,11 @@ export class PeerLink extends EventEmitter {
     this.#lastRecvAt = now;
     this.#lastUseAt = now;
     this.#pingSentAt = undefined;
-    this.#tick = setInterval(() => this.#expiredTick(), checkEveryMs(this.#o.timing));
+    this.#o.clock.add(this.#clocked);
   }
 
-  #expiredTick(): void {
+  #expiredTick(now: number): void {
     const t = this.#o.timing;
-    const now = performance.now();
     const action = checkOutbound(t, {
       now,
       lastRecvAt: this.#lastRecvAt,
@@ -594,8 +597,7 @@ export class PeerLink extends EventEmitter {
   }
 
   #clearTick(): void {
-    if (this.#tick) clearInterval(this.#tick);
-    this.#tick = undefined;
+    this.#o.clock.delete(this.#clocked);
   }
 
   #clearTimers(): void {
