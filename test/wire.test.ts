@@ -141,9 +141,14 @@ t.test('messages', async (t) => {
   ] as const;
   const text = ms.map(encodeMessage).join('\n');
   t.same(decodeMessages(Buffer.from(text)), ms);
-  for (const bad of ['', 'x 1 ping', 'q one ping', 'q 1', 'c 1 only-an-id', 'k 1 extra', 'q 12345678901234567 ping']) {
+  const badIds = ['q  ping', 'q 1a ping', 'q 1: ping', 'q / ping', 'r -1 x', 'K +1', 'k 1 ', 'q 1234567890123456 ping'];
+  for (const bad of ['', 'x 1 ping', 'q one ping', 'q 1', 'c 1 only-an-id', 'k 1 extra', 'q 12345678901234567 ping', ...badIds]) {
     t.throws(() => decodeMessages(Buffer.from(bad)), { code: 'LC_ERR_BAD_FRAME' }, JSON.stringify(bad));
   }
+  t.same(decodeMessages(Buffer.from('q 999999999999999 ping\nr 0 ok')), [
+    { kind: 'q', id: 999_999_999_999_999, command: 'ping' },
+    { kind: 'r', id: 0, reply: 'ok' },
+  ], 'ids of 1 to 15 digits');
 });
 
 t.test('large replies travel in fragments', async (t) => {

@@ -35,6 +35,7 @@ import {
   decodeMessages,
   encodeFrame,
   encodeMessage,
+  requestLine,
   FrameDecoder,
   HANDSHAKE_TIMEOUT_MS,
   MAC_BYTES,
@@ -570,9 +571,7 @@ export class PeerLink extends EventEmitter {
 
   #write(req: Request): void {
     const id = this.#requests.sent(req, performance.now());
-    this.#writer!.push(
-      encodeMessage(req.msgid === undefined ? { kind: 'q', id, command: req.command } : { kind: 'c', id, msgid: req.msgid, command: req.command }),
-    );
+    this.#writer!.push(requestLine(id, req.command, req.msgid));
   }
 
   #sendPing(now: number): void {

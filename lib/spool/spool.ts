@@ -110,7 +110,7 @@ export class Spool {
     );
     this.#deleteRows = preparedBySize((n) => this.db.prepare(`DELETE FROM queue WHERE seq IN (${placeholders(n)})`));
     this.#readBatch = this.db
-      .prepare('SELECT seq, peer, msgid, command, created_at FROM queue WHERE peer = ? AND seq > ? AND held = 0 ORDER BY seq LIMIT ?')
+      .prepare('SELECT seq, msgid, command, created_at FROM queue WHERE peer = ? AND seq > ? AND held = 0 ORDER BY seq LIMIT ?')
       .raw();
     this.#delete = this.db.prepare('DELETE FROM queue WHERE seq = ?');
     this.#toAside = this.db.prepare(
@@ -161,8 +161,9 @@ export class Spool {
 
   /** Oldest ready rows for `peer` after `afterSeq`; bounded, one indexed query. */
   readBatch(peer: string, afterSeq: number, limit: number): ReplayRow[] {
-    const rows = this.#readBatch.all(peer, afterSeq, limit) as Array<[number, string, string, string, number]>;
-    return rows.map(([seq, peer, msgid, command, created_at]) => ({ seq, peer, msgid, command, created_at }));
+    // The peer is the one asked for: not read back, a string fewer per row.
+    const rows = this.#readBatch.all(peer, afterSeq, limit) as Array<[number, string, string, number]>;
+    return rows.map(([seq, msgid, command, created_at]) => ({ seq, peer, msgid, command, created_at }));
   }
 
   /** The peer answered: the message is done. Deleted with this turn's batch. */
