@@ -43,6 +43,7 @@ import { daemonTitle } from './process-title';
 import { Router } from './router';
 import { Outbox, runSpoolOp, Spool, SpoolSummary } from './spool';
 import { UserStore } from './store/user-store';
+import { syncTotals, type SyncTotals } from './store/wal-sync';
 import type { Transport } from './client/lonnet';
 import { networkAuth, runSiteOp, WebServer, type PeerLinkReport, type ServerAbout, type StatusReport } from './web';
 import type { StaticKeys } from './wire';
@@ -70,6 +71,8 @@ export interface DaemonStatus {
   readonly version: string;
   readonly uptimeMs: number;
   readonly spooled: number;
+  /** The fdatasyncs that made commits durable since the start, and their time in all (seconds), per database. */
+  readonly walSyncs: { readonly spool: SyncTotals; readonly store: SyncTotals };
   /** One entry per peer link, as the status page shows them too. */
   readonly peers: readonly PeerLinkReport[];
 }
@@ -196,6 +199,8 @@ export class Daemon {
     });
     this.#peers.on('state', this.#metrics.linkStateChanged);
     this.spool.observer = this.#metrics.spool;
+    this.spool.walSync.observe(this.#metrics.walSynced('spool'));
+    this.store.walSync.observe(this.#metrics.walSynced('store'));
     this.#outbox = new Outbox({
       spool: this.spool,
       link: (id) => this.#peers.get(id),
@@ -436,6 +441,7 @@ export class Daemon {
       version: VERSION,
       uptimeMs: Date.now() - this.#startedAt,
       spooled: this.spool.totalDepth(),
+      walSyncs: { spool: syncTotals(this.spool.walSync), store: syncTotals(this.store.walSync) },
       peers: this.#peers.status().map((s) => ({
         peer: s.peer,
         state: s.state,

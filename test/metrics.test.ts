@@ -92,6 +92,10 @@ t.test('the named series, from real traffic', async (t) => {
   t.equal(login.status, 200, 'a failed login shows the form again');
   t.equal(s.get('loncapad_web_requests_total{code="200"}'), 1 + earlierScrapes - 1, 'the login page and the scrapes before this one');
   t.equal(s.get('loncapad_spool_set_aside_total{reason="failed"}'), 0);
+  t.equal(s.get('loncapad_wal_sync_duration_seconds_count{database="spool"}'), 1, 'the spooled put: one sync before con_delayed');
+  t.equal(s.get('loncapad_wal_sync_duration_seconds_bucket{le="+Inf",database="spool"}'), 1);
+  t.ok(s.get('loncapad_wal_sync_duration_seconds_sum{database="spool"}')! > 0);
+  t.equal(s.get('loncapad_wal_sync_duration_seconds_count{database="store"}'), 0, 'no write from a peer here');
   t.ok(s.has('loncapad_nodejs_eventloop_lag_seconds'), 'event-loop lag (default metrics)');
   t.ok(s.has('loncapad_process_cpu_seconds_total'), 'process metrics');
 

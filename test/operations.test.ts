@@ -93,8 +93,15 @@ t.test('spool hold and its siblings print a line; JSON only with --json', async 
     { id: 'ogone', ip: '127.0.76.6' },
   ]);
   const d = await net.start('oh');
+  t.same((await d.status()).walSyncs, { spool: { syncs: 0, seconds: 0 }, store: { syncs: 0, seconds: 0 } }, 'no durable commit yet');
   t.equal(await d.call('ogone', 'log:d1:amy:one', { critical: true }), 'con_delayed');
   const spool = ['--spool', d.host.spool];
+  const synced = (await d.status()).walSyncs;
+  t.equal(synced.spool.syncs, 1, 'the spooled message: one sync of the spool WAL before con_delayed');
+  t.ok(synced.spool.seconds > 0, 'and its time');
+  t.equal(synced.store.syncs, 0);
+  const human = await runCli(['status', ...spool]);
+  t.match(human.stdout, /\ndurable commits: spool 1 sync of the WAL, \d+\.\d\d ms each on average; store no sync yet\n/);
   t.same(await runCli(['spool', 'hold', 'ogone', ...spool]), { code: 0, stdout: 'held 1 message (not replayed until released)\n', stderr: '' });
   t.same(await runCli(['spool', 'release', 'ogone', ...spool, '--json']), { code: 0, stdout: '{"changed":1}\n', stderr: '' });
   t.same(await runCli(['spool', 'hold', 'nobody', ...spool]), { code: 0, stdout: 'held 0 messages (not replayed until released)\n', stderr: '' });

@@ -25,8 +25,15 @@ import type { AsideReason, SpoolObserver } from '../spool/spool';
 import type { WebObserver } from '../web';
 import { RequestTally } from './request-tally';
 import { RouteSeries, type RouteLabelSources } from './route-series';
+import { HistogramTally, registerCustom } from './tally';
 
 export const METRIC_PREFIX = 'loncapad_';
+
+/** WAL sync buckets, seconds: a quiet SSD (~0.1 ms) up to a disk in trouble (a second or more). */
+const WAL_SYNC_SECONDS_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+/** The databases whose commits are made durable by a sync of their WAL off the loop (store/wal-sync.ts). */
+export type SyncedDatabase = 'spool' | 'store';
 
 /** Request latency buckets, seconds: a local dispatch (~0.1 ms) up to the default deadline (30 s). */
 const REQUEST_SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -58,6 +65,10 @@ export class DaemonMetrics {
   readonly #authFailures: Record<AuthFailureKind, Counter.Internal>;
   readonly #webRequests: Counter<'code'>;
   readonly #webByCode = new Map<number, Counter.Internal>();
+  readonly #walSyncs: Record<SyncedDatabase, HistogramTally> = {
+    spool: new HistogramTally(WAL_SYNC_SECONDS_BUCKETS),
+    store: new HistogramTally(WAL_SYNC_SECONDS_BUCKETS),
+  };
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
@@ -163,6 +174,16 @@ export class DaemonMetrics {
     });
     this.#authFailures = { web_login: shownAtZero(auth, 'web_login'), auth_command: shownAtZero(auth, 'auth_command') };
 
+    const walSyncs = this.#walSyncs;
+    const walSeconds = `${p}wal_sync_duration_seconds`;
+    registerCustom(
+      this.registry,
+      walSeconds,
+      'Time each fdatasync of a WAL took, from its start on the thread pool until the event loop heard it was done, by database (spool: critical messages, store: user data). Every con_delayed and every durable reply waits for one.',
+      'histogram',
+      () => (['spool', 'store'] as const).flatMap((database) => walSyncs[database].samples(walSeconds, { database })),
+    );
+
     this.#webRequests = new Counter({
       name: `${p}web_requests_total`,
       help: 'Web responses sent, by status code.',
@@ -198,6 +219,12 @@ export class DaemonMetrics {
     },
     loginFailed: () => this.#authFailures.web_login.inc(),
   };
+
+  /** For `SyncFigures.observe` of the spool's and the store's WAL syncs: each one's time. */
+  walSynced(database: SyncedDatabase): (seconds: number) => void {
+    const tally = this.#walSyncs[database];
+    return (seconds) => tally.observe(seconds);
+  }
 
   /** `auth` answered `non_authorized` (DaemonServices.onAuthRefused). */
   readonly authRefused = (): void => {

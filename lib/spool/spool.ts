@@ -13,7 +13,7 @@
  */
 import { LoncapadError } from '../errors';
 import { insertRows, migrate, openDatabase, placeholders, preparedBySize, transactionRunner, type Db, type TransactionRunner } from '../store/sqlite';
-import { WalSync } from '../store/wal-sync';
+import { WalSync, type SyncFigures } from '../store/wal-sync';
 import { SPOOL_SCHEMA } from './schema';
 
 export interface SpoolRow {
@@ -300,9 +300,9 @@ export class Spool {
     return seqs;
   }
 
-  /** fsyncs of the WAL made so far (figures). */
-  get syncs(): number {
-    return this.#walSync.syncs;
+  /** The syncs that made its commits durable, and their time (status, metrics). */
+  get walSync(): SyncFigures {
+    return this.#walSync;
   }
 
   close(): void {

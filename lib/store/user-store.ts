@@ -17,7 +17,7 @@ import { KvTable } from './kv-table';
 import { RecordTable } from './record-table';
 import { migrate, openDatabase, transactionRunner, type Db, type TransactionRunner } from './sqlite';
 import { TmpTable } from './tmp-table';
-import { WalSync } from './wal-sync';
+import { WalSync, type SyncFigures } from './wal-sync';
 import type { Clock } from './types';
 import { USER_STORE_SCHEMA } from './user-schema';
 import { UsageTable } from './usage-table';
@@ -97,6 +97,11 @@ export class UserStore {
     this.activity = new ActivityLog(this.db, now, this.usage);
     this.#held = [this.usage, this.activity.held, history.held];
     this.applied = new AppliedTable(this.db);
+  }
+
+  /** The syncs that made its commits durable, and their time (status, metrics). */
+  get walSync(): SyncFigures {
+    return this.#walSync;
   }
 
   close(): void {

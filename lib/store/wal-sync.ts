@@ -22,6 +22,21 @@
  */
 import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+/**
+ * What a WalSync tells about itself (status, metrics, the bench): how many
+ * syncs it made and how long they took — the disk's share of every
+ * `con_delayed` and every durable reply.
+ */
+export interface SyncFigures {
+  /** fdatasync calls made so far. */
+  readonly syncs: number;
+  /** Their time in all, seconds: from handing each to the thread pool until the loop hears it is done. */
+  readonly seconds: number;
+  /** Be told each sync's time, seconds, as it ends (metrics). One listener. */
+  observe(listener: (seconds: number) => void): void;
+}
 
 interface Waiter {
   readonly ticket: number;
@@ -29,7 +44,17 @@ interface Waiter {
   readonly reject: (err: Error) => void;
 }
 
-export class WalSync {
+/** A SyncFigures' totals as plain data (the status reply). */
+export interface SyncTotals {
+  readonly syncs: number;
+  readonly seconds: number;
+}
+
+export function syncTotals(f: SyncFigures): SyncTotals {
+  return { syncs: f.syncs, seconds: Math.round(f.seconds * 1e6) / 1e6 };
+}
+
+export class WalSync implements SyncFigures {
   readonly #walPath: string;
   #fd: number;
   /** Commits asked to be made durable, and the last one a finished sync covered. */
@@ -37,6 +62,8 @@ export class WalSync {
   #waiters: Waiter[] = [];
   #running = false;
   #syncs = 0;
+  #seconds = 0;
+  #listener: ((seconds: number) => void) | undefined;
 
   /** `dbFile` must already be open in WAL mode with its `-wal` file created (after the first write). */
   constructor(dbFile: string) {
@@ -49,9 +76,16 @@ export class WalSync {
     return this.#running;
   }
 
-  /** fdatasync calls made so far (for figures and tests). */
   get syncs(): number {
     return this.#syncs;
+  }
+
+  get seconds(): number {
+    return this.#seconds;
+  }
+
+  observe(listener: (seconds: number) => void): void {
+    this.#listener = listener;
   }
 
   /** Resolves once every commit made before this call is on disk. */
@@ -72,7 +106,13 @@ export class WalSync {
     this.#running = true;
     const covers = this.#asked;
     this.#syncs++;
-    fdatasync(this.#fd, (err) => this.#finish(covers, err ?? undefined));
+    const started = performance.now();
+    fdatasync(this.#fd, (err) => {
+      const seconds = (performance.now() - started) / 1000;
+      this.#seconds += seconds;
+      this.#listener?.(seconds);
+      this.#finish(covers, err ?? undefined);
+    });
   }
 
   #finish(covered: number, err?: Error): void {

@@ -124,13 +124,18 @@ async function network(a: Daemon, b: () => Daemon, withPutGet: boolean, nats: Na
   ] as const) {
     const warmup = Math.min(2000, count / 5);
     const pids = [a.proc.pid!, b().proc.pid!];
-    const [base, put, get] = await rounds(
-      () => load(plain, 'beta', () => 'ping', inflight, count),
-      () => withCpu(pids, warmup + count, () => load(lc, 'beta', (i) => `put:d1:amy:bench:k${i % 1000}=v${i}`, inflight, count, (r) => r === 'ok')),
-      () => withCpu(pids, warmup + count, () => load(lc, 'beta', (i) => `get:d1:amy:bench:k${i % 1000}`, inflight, count)),
+    // Only the puts write: B's store syncs over the rounds are theirs.
+    const { result, ...syncs } = await syncsDuring(b(), 'store', () =>
+      rounds(
+        () => load(plain, 'beta', () => 'ping', inflight, count),
+        () => withCpu(pids, warmup + count, () => load(lc, 'beta', (i) => `put:d1:amy:bench:k${i % 1000}=v${i}`, inflight, count, (r) => r === 'ok')),
+        () => withCpu(pids, warmup + count, () => load(lc, 'beta', (i) => `get:d1:amy:bench:k${i % 1000}`, inflight, count)),
+      ),
     );
+    const [base, put, get] = result;
     record(`put.${inflight}`, put!, base);
     recordCpu(`put.${inflight}`, put as CpuFigures, ['daemon A', 'daemon B']);
+    recordSyncs(`put.${inflight}`, ROUNDS * (warmup + count), syncs, inflight);
     record(`get.${inflight}`, get!, base);
     recordCpu(`get.${inflight}`, get as CpuFigures, ['daemon A', 'daemon B']);
   }
@@ -160,6 +165,33 @@ function recordNats(inflight: number, ping: Figures, nats: Figures): void {
     `${`nats.${inflight}`.padEnd(22)} ${String(nats.rate).padStart(8)} req/s  p50 ${String(nats.p50Us).padStart(6)} µs  p99 ${String(nats.p99Us).padStart(6)} µs` +
       `   loncapad / NATS ${r.toFixed(2)} (target ≥ ${inflight === 1 ? '1.5' : '4'})`,
   );
+}
+
+/** The WAL syncs a daemon's `database` made while `run` ran (status before and after). */
+async function syncsDuring<T>(d: Daemon, database: 'spool' | 'store', run: () => Promise<T>): Promise<{ result: T; syncs: number; seconds: number }> {
+  const before = (await d.status()).walSyncs[database];
+  const result = await run();
+  const after = (await d.status()).walSyncs[database];
+  return { result, syncs: after.syncs - before.syncs, seconds: after.seconds - before.seconds };
+}
+
+/**
+ * Messages made durable per sync and the mean sync, beside a durable figure,
+ * and the rate the syncs alone allow: a message waits for one sync when it
+ * is alone (1 in flight); with many in flight the syncs run back to back,
+ * and a message waits for the rest of the one running when it arrives and
+ * then its own, ~1.5 syncs on average. So at most inflight ÷ (waits × the
+ * mean sync) a second, however fast everything else is.
+ */
+function recordSyncs(name: string, messages: number, s: { syncs: number; seconds: number }, inflight: number): void {
+  const perSync = Math.round((messages / Math.max(1, s.syncs)) * 10) / 10;
+  const meanUs = Math.round((s.seconds / Math.max(1, s.syncs)) * 1e6);
+  const waits = inflight === 1 ? 1 : 1.5;
+  const bound = meanUs > 0 ? Math.round(inflight / (waits * meanUs * 1e-6)) : 0;
+  figures[`${name}.per_sync`] = perSync;
+  figures[`${name}.sync_mean_us`] = meanUs;
+  figures[`${name}.sync_bound_per_s`] = bound;
+  say(`${''.padEnd(22)}  ${s.syncs} WAL syncs: ${perSync} messages each, mean ${meanUs} µs; the syncs allow at most ~${bound}/s (${inflight} in flight ÷ ${waits} syncs)`);
 }
 
 /** Noise on these machines is large: run the contenders in turn, ROUNDS times, and keep each one's median run. */
@@ -260,7 +292,7 @@ const ENQUEUE_PIPELINED = 4;
 async function enqueueRun(a: Daemon, senders: readonly LoncapadClient[], perSender: number, first: number, n: number) {
   let next = first;
   const t0 = process.hrtime.bigint();
-  const cpu = await withCpu([a.proc.pid!], n, async () => {
+  const { result: cpu, ...syncs } = await syncsDuring(a, 'spool', () => withCpu([a.proc.pid!], n, async () => {
     await Promise.all(
       senders.flatMap((c) =>
         Array.from({ length: perSender }, async () => {
@@ -273,8 +305,8 @@ async function enqueueRun(a: Daemon, senders: readonly LoncapadClient[], perSend
       ),
     );
     return {};
-  });
-  return { rate: Math.round(n / (Number(process.hrtime.bigint() - t0) / 1e9)), cpu };
+  }));
+  return { rate: Math.round(n / (Number(process.hrtime.bigint() - t0) / 1e9)), cpu, syncs };
 }
 
 async function spool(a: Daemon, startBeta: () => Promise<Daemon>, stopBeta: () => Promise<unknown>): Promise<void> {
@@ -303,10 +335,12 @@ async function spool(a: Daemon, startBeta: () => Promise<Daemon>, stopBeta: () =
   }
   say(`enqueue (durable)       ${enqueue} msg/s (64 × 1 in flight)   raw sqlite 64/txn ${raw.enqueue} rows/s  ratio ${ratio(enqueue, raw.enqueue).toFixed(2)}`);
   say(`${''.padEnd(22)}  CPU per message: daemon ${single.cpu.cpuUsPerReq[0]} µs (kernel ${single.cpu.sysUsPerReq[0]}), senders ${single.cpu.clientCpuUsPerReq} µs`);
+  recordSyncs('spool.enqueue', n, single.syncs, 64);
   say(
     `enqueue (durable)       ${pipelined.rate} msg/s (64 × ${ENQUEUE_PIPELINED} in flight)   raw sqlite 64/txn ${raw.enqueue} rows/s  ratio ${ratio(pipelined.rate, raw.enqueue).toFixed(2)}   (${spooled} rows spooled)`,
   );
   say(`${''.padEnd(22)}  CPU per message: daemon ${pipelined.cpu.cpuUsPerReq[0]} µs (kernel ${pipelined.cpu.sysUsPerReq[0]}), senders ${pipelined.cpu.clientCpuUsPerReq} µs`);
+  recordSyncs('spool.enqueue_pipelined', n, pipelined.syncs, 64 * ENQUEUE_PIPELINED);
 
   const logFrom = a.stderr.length;
   const beta = await startBeta();

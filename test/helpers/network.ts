@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { connect, type LoncapadClient } from '../../lib';
 import { loadOrCreateKeys, publicKeyBase64 } from '../../lib/config';
+import type { DaemonStatus } from '../../lib/daemon';
 import { waitFor } from './wait';
 
 export const BIN = resolve(__dirname, '../../../bin/loncapad');
@@ -87,7 +88,7 @@ export interface Daemon {
   call(peer: string, command: string, opts?: { critical?: boolean; timeoutMs?: number }): Promise<string>;
   waitForLog(re: RegExp, timeoutMs?: number): Promise<string>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
-  status(): Promise<{ hostId: string; peers: Array<{ peer: string; state: string; since: string; inFlight: number; queue: number; retries: number }> }>;
+  status(): Promise<DaemonStatus>;
 }
 
 export async function makeNetwork(t: Tap, specs: readonly HostSpec[]): Promise<Network> {
