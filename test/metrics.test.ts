@@ -97,6 +97,9 @@ t.test('the named series, from real traffic', async (t) => {
   t.ok(s.get('loncapad_wal_sync_duration_seconds_sum{database="spool"}')! > 0);
   t.equal(s.get('loncapad_wal_sync_duration_seconds_count{database="store"}'), 0, 'no write from a peer here');
   t.ok(s.has('loncapad_nodejs_eventloop_lag_seconds'), 'event-loop lag (default metrics)');
+  t.ok(s.has('loncapad_nodejs_eventloop_lag_p99_seconds'), 'and its sampled percentiles');
+  const busy = s.get('loncapad_event_loop_utilization')!;
+  t.ok(busy > 0 && busy < 1, `event-loop utilization since the previous scrape is a fraction (${busy})`);
   t.ok(s.has('loncapad_process_cpu_seconds_total'), 'process metrics');
 
   const home = (await scrape(ml, mlWeb)).series;
