@@ -43,7 +43,7 @@ import { daemonTitle } from './process-title';
 import { Router } from './router';
 import { Outbox, runSpoolOp, Spool, SpoolSummary } from './spool';
 import { UserStore } from './store/user-store';
-import { syncTotals, type SyncTotals } from './store/wal-sync';
+import { syncTotals, type SyncedDatabase, type SyncTotals } from './store/wal-sync';
 import type { Transport } from './client/lonnet';
 import { networkAuth, runSiteOp, WebServer, type PeerLinkReport, type ServerAbout, type StatusReport } from './web';
 import type { StaticKeys } from './wire';
@@ -72,7 +72,7 @@ export interface DaemonStatus {
   readonly uptimeMs: number;
   readonly spooled: number;
   /** The fdatasyncs that made commits durable since the start, and their time in all (seconds), per database. */
-  readonly walSyncs: { readonly spool: SyncTotals; readonly store: SyncTotals };
+  readonly walSyncs: Readonly<Record<SyncedDatabase, SyncTotals>>;
   /** One entry per peer link, as the status page shows them too. */
   readonly peers: readonly PeerLinkReport[];
 }

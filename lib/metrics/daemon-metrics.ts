@@ -23,6 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { LINK_EDGES, type LinkState } from '../peers/link-state';
 import type { AsideReason, SpoolObserver } from '../spool/spool';
+import type { SyncedDatabase } from '../store/wal-sync';
 import type { WebObserver } from '../web';
 import { RequestTally } from './request-tally';
 import { RouteSeries, type RouteLabelSources } from './route-series';
@@ -42,9 +43,6 @@ const EVENT_LOOP_SAMPLE_MS = 50;
 
 /** WAL sync buckets, seconds: a quiet SSD (~0.1 ms) up to a disk in trouble (a second or more). */
 const WAL_SYNC_SECONDS_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
-
-/** The databases whose commits are made durable by a sync of their WAL off the loop (store/wal-sync.ts). */
-export type SyncedDatabase = 'spool' | 'store';
 
 /** Request latency buckets, seconds: a local dispatch (~0.1 ms) up to the default deadline (30 s). */
 const REQUEST_SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

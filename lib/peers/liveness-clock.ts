@@ -77,12 +77,12 @@ export class LivenessClock {
   }
 
   #tick(): void {
+    this.#timer = undefined; // it fired; a member added during the tick may arm the next one
     const slice = this.#slices[this.#turn]!;
     this.#turn = (this.#turn + 1) % SLICES;
     const now = this.#now();
     // A member's tick may drop it or another member: iterate a copy, skip the ones gone.
     for (const member of [...slice]) if (this.#sliceOf.has(member)) member.tick(now);
-    if (this.#sliceOf.size > 0) this.#arm();
-    else this.#timer = undefined;
+    if (this.#sliceOf.size > 0 && this.#timer === undefined) this.#arm();
   }
 }

@@ -24,16 +24,19 @@ import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync } from 'node:f
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-/**
- * What a WalSync tells about itself (status, metrics, the bench): how many
- * syncs it made and how long they took — the disk's share of every
- * `con_delayed` and every durable reply.
- */
-export interface SyncFigures {
+/** The databases whose commits a WalSync makes durable: the spool (critical messages) and the user store. */
+export type SyncedDatabase = 'spool' | 'store';
+
+/** How many syncs a WalSync made and how long they took: the disk's share of every `con_delayed` and durable reply. */
+export interface SyncTotals {
   /** fdatasync calls made so far. */
   readonly syncs: number;
   /** Their time in all, seconds: from handing each to the thread pool until the loop hears it is done. */
   readonly seconds: number;
+}
+
+/** What a WalSync tells about itself (status, metrics, the bench). */
+export interface SyncFigures extends SyncTotals {
   /** Be told each sync's time, seconds, as it ends (metrics). One listener. */
   observe(listener: (seconds: number) => void): void;
 }
@@ -45,11 +48,6 @@ interface Waiter {
 }
 
 /** A SyncFigures' totals as plain data (the status reply). */
-export interface SyncTotals {
-  readonly syncs: number;
-  readonly seconds: number;
-}
-
 export function syncTotals(f: SyncFigures): SyncTotals {
   return { syncs: f.syncs, seconds: Math.round(f.seconds * 1e6) / 1e6 };
 }

@@ -34,6 +34,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { connect, type LoncapadClient } from '../../lib';
+import type { SyncedDatabase } from '../../lib/store/wal-sync';
 import { runCli } from '../helpers/cli';
 import { makeNetwork, query, type Daemon } from '../helpers/network';
 import { waitFor } from '../helpers/wait';
@@ -168,7 +169,7 @@ function recordNats(inflight: number, ping: Figures, nats: Figures): void {
 }
 
 /** The WAL syncs a daemon's `database` made while `run` ran (status before and after). */
-async function syncsDuring<T>(d: Daemon, database: 'spool' | 'store', run: () => Promise<T>): Promise<{ result: T; syncs: number; seconds: number }> {
+async function syncsDuring<T>(d: Daemon, database: SyncedDatabase, run: () => Promise<T>): Promise<{ result: T; syncs: number; seconds: number }> {
   const before = (await d.status()).walSyncs[database];
   const result = await run();
   const after = (await d.status()).walSyncs[database];

@@ -60,7 +60,7 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
 };
 
 /** `12 syncs of the WAL, 0.41 ms each on average`, or `no sync yet`. */
-export function syncLine(t: SyncTotals): string {
+function syncLine(t: SyncTotals): string {
   if (t.syncs === 0) return 'no sync yet';
   return `${t.syncs} sync${t.syncs === 1 ? '' : 's'} of the WAL, ${((t.seconds / t.syncs) * 1000).toFixed(2)} ms each on average`;
 }
