@@ -16,6 +16,7 @@ import { AuthGuard } from './commands/auth-guard';
 import type { DaemonServices } from './commands/context';
 import { coreCommands } from './commands/core';
 import { Dispatcher } from './commands/dispatch';
+import { LocalGroupCommit } from './commands/local-group-commit';
 import { CommandTable } from './commands/table';
 import { classicCommands } from './commands/catalogue';
 import {
@@ -247,7 +248,7 @@ export class Daemon {
       role: () => this.#self.role,
       ownIds: () => this.#ownIds,
       hosts: () => this.#hosts,
-      dispatcher: this.#dispatcher,
+      local: new LocalGroupCommit(this.#dispatcher, log),
       peers: this.#peers,
       outbox: this.#outbox,
       requestTimeoutMs: () => this.#config.requestTimeoutMs,

@@ -1,13 +1,13 @@
 /**
  * Where a local request goes:
- *   `.` or one of our own ids  ─▶ the dispatcher, here
+ *   `.` or one of our own ids  ─▶ run here (writes group-committed per turn)
  *   `reset_retries` to a peer  ─▶ answered here (classic in-band control)
  *   unknown id                 ─▶ `no_such_host`, no I/O
  *   critical                   ─▶ the outbox (live, or spooled: `con_delayed`)
  *   otherwise                  ─▶ the peer's link; failure ─▶ `con_lost`
  */
 import type { HostRole, HostsTable } from './config';
-import type { Dispatcher } from './commands/dispatch';
+import type { LocalGroupCommit } from './commands/local-group-commit';
 import { toClassicReply } from './errors';
 import { SELF_PEER, type RouteOptions } from './local';
 import type { PeerTable } from './peers';
@@ -22,7 +22,7 @@ export interface RouterDeps {
   readonly role: () => HostRole;
   readonly ownIds: () => readonly string[];
   readonly hosts: () => HostsTable;
-  readonly dispatcher: Dispatcher;
+  readonly local: Pick<LocalGroupCommit, 'run'>;
   readonly peers: PeerTable;
   readonly outbox: Outbox;
   readonly requestTimeoutMs: () => number;
@@ -46,7 +46,7 @@ export class Router {
       return Promise.resolve(`error:command larger than ${MAX_COMMAND_BYTES} bytes`);
     }
     if (d.ownIds().includes(target)) {
-      return Promise.resolve(d.dispatcher.run(command, {
+      return Promise.resolve(d.local.run(command, {
         caller: d.hostId(),
         callerRole: d.role(),
         local: true,

@@ -132,7 +132,7 @@ export class Dispatcher {
       });
     };
     // Read-only batches (pings, gets) need no transaction at all.
-    if (!items.some((i) => this.#writes(i.line))) return { replies: runAll() };
+    if (!items.some((i) => this.writes(i.line))) return { replies: runAll() };
     const store = this.#services.store;
     const critical = items.filter((i) => i.inv.msgid !== undefined).map((i) => [i.inv.caller, i.inv.msgid!] as const);
     try {
@@ -154,7 +154,8 @@ export class Dispatcher {
     }
   }
 
-  #writes(line: string): boolean {
+  /** Does this command line write the store (so it belongs in a batch's transaction)? */
+  writes(line: string): boolean {
     return this.table.get(CommandTable.wordOf(splitPrefixes(line).rest))?.writes ?? false;
   }
 

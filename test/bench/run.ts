@@ -3,7 +3,8 @@
  * work through a plain baseline, in the same run, with the ratio.
  *
  *   network  client → daemon A → daemon B → back (ping, put, get), 1 and 64
- *            in flight, vs a plain UNIX→TCP relay without crypto (plain-relay.ts)
+ *            in flight, vs a plain UNIX→TCP relay without crypto (plain-relay.ts);
+ *            the same puts to A's own store (put_local: a local writer)
  *   dump     a 100,000-key dump while other clients ping: their p99 during it
  *   spool    durable enqueue with the peer down and 64 concurrent critical
  *            senders, 1 and then 4 messages in flight each, vs raw
@@ -139,6 +140,13 @@ async function network(a: Daemon, b: () => Daemon, withPutGet: boolean, nats: Na
     recordSyncs(`put.${inflight}`, ROUNDS * (warmup + count), syncs, inflight);
     record(`get.${inflight}`, get!, base);
     recordCpu(`get.${inflight}`, get as CpuFigures, ['daemon A', 'daemon B']);
+    // The same puts to A's own store: a local client writing on its home server.
+    const local = await syncsDuring(a, 'store', () =>
+      rounds(() => withCpu([a.proc.pid!], warmup + count, () => load(lc, 'alpha', (i) => `put:d1:amy:bench:k${i % 1000}=v${i}`, inflight, count, (r) => r === 'ok'))),
+    );
+    record(`put_local.${inflight}`, local.result[0]!, base);
+    recordCpu(`put_local.${inflight}`, local.result[0] as CpuFigures, ['daemon A']);
+    recordSyncs(`put_local.${inflight}`, ROUNDS * (warmup + count), local, inflight);
   }
 }
 

@@ -1,0 +1,85 @@
+/**
+ * Local writes to this host's own store (lib/commands/local-group-commit.ts):
+ *
+ *  - the writes of one turn share one commit and one WAL sync off the loop
+ *    (before, each was its own commit with an fsync on the loop: no WAL
+ *    sync was counted at all);
+ *  - a get sent right behind a put, without waiting, reads the put;
+ *  - under strace, no `ok` is written to a client before the sync of the
+ *    store's WAL that covers its commit (skips, saying so, without strace);
+ *  - a commit that cannot get the write lock answers a transient error,
+ *    leaves nothing behind, and the daemon keeps serving.
+ */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import t from 'tap';
+import { connect } from '../lib';
+import { makeNetwork, query } from './helpers/network';
+import { hasStrace, NO_STRACE, repliesBeforeTheirSync, startTraced, walEventsOf } from './helpers/wal-trace';
+
+const PUTS = 40;
+
+t.test('the local writes of one turn share one commit and one sync', async (t) => {
+  const net = await makeNetwork(t, [{ id: 'lg', ip: '127.0.79.2' }]);
+  const d = await net.start('lg');
+  const c = await d.client();
+  t.equal((await d.status()).walSyncs.store.syncs, 0, 'nothing written yet');
+  const replies = await Promise.all(Array.from({ length: PUTS }, (_, i) => c.reply('.', `put:d1:amy:grades:k${i}=v${i}`)));
+  t.same([...new Set(replies)], ['ok']);
+  const syncs = (await d.status()).walSyncs.store.syncs;
+  t.ok(syncs >= 1 && syncs <= 4, `${PUTS} puts sent at once were made durable by ${syncs} WAL sync(s) off the loop`);
+  const keys = Array.from({ length: PUTS }, (_, i) => `k${i}`).join('&');
+  t.equal(await c.reply('.', `get:d1:amy:grades:${keys}`), Array.from({ length: PUTS }, (_, i) => `v${i}`).join('&'));
+  await c.close();
+});
+
+t.test('a get sent right behind a put reads it', async (t) => {
+  const net = await makeNetwork(t, [{ id: 'lo', ip: '127.0.79.3' }]);
+  const d = await net.start('lo');
+  const c = await d.client();
+  t.equal(await c.reply('.', 'put:d1:amy:grades:hw1=first'), 'ok');
+  // Both lines leave in one write and arrive in one read: the get must wait for the put.
+  t.same(await Promise.all([c.reply('.', 'put:d1:amy:grades:hw1=second'), c.reply('.', 'get:d1:amy:grades:hw1')]), ['ok', 'second']);
+  t.same(await Promise.all([c.reply('.', 'del:d1:amy:grades:hw1'), c.reply('.', 'get:d1:amy:grades:hw1'), c.reply('.', 'ping')]), ['ok', '', 'lo']);
+  await c.close();
+});
+
+t.test('no local ok before the sync that covers its write', { skip: hasStrace ? false : NO_STRACE }, async (t) => {
+  const net = await makeNetwork(t, [{ id: 'ls', ip: '127.0.79.4' }]);
+  const h = net.hosts.get('ls')!;
+  const { traceFile, exited } = await startTraced(t, net, 'ls');
+  const c = await connect({ spool: h.spool });
+  t.equal(await c.reply('.', 'put:d1:amy:grades:one=1'), 'ok');
+  const burst = await Promise.all(Array.from({ length: PUTS }, (_, i) => c.reply('.', `put:d1:amy:grades:b${i}=${i}`)));
+  t.same([...new Set(burst)], ['ok']);
+  t.equal(await c.reply('.', 'log:d1:amy:done'), 'ok');
+  const { pid } = JSON.parse(await c.admin('status')) as { pid: number };
+  await c.close();
+  process.kill(pid, 'SIGTERM');
+  await exited;
+
+  // A reply line on the local socket is `<id> ok`.
+  const events = walEventsOf(traceFile, 'data.sqlite-wal', (text) => /"\d+ ok\\n/.test(text));
+  const replies = events.filter((e) => e.kind === 'reply');
+  t.ok(replies.length >= 3, `ok replies found in the trace (${replies.length} writes)`);
+  t.same(repliesBeforeTheirSync(events), [], 'no ok written before its commit was synced (trace lines listed)');
+  t.equal(query(join(h.spool, 'data.sqlite'), "SELECT 1 FROM kv WHERE ns = 'grades'").length, PUTS + 1, 'every acknowledged write is there');
+});
+
+t.test('a local commit that cannot be made answers a transient error and leaves nothing', async (t) => {
+  const net = await makeNetwork(t, [{ id: 'll', ip: '127.0.79.5' }]);
+  const d = await net.start('ll');
+  const c = await d.client();
+  t.equal(await c.reply('.', 'put:d1:amy:grades:before=1'), 'ok');
+  const file = join(d.host.spool, 'data.sqlite');
+  // The test takes the write lock and keeps it: the daemon's next commit cannot happen.
+  const locker = new Database(file);
+  locker.exec('BEGIN IMMEDIATE');
+  t.match(await c.reply('.', 'put:d1:amy:grades:during=2'), /^error:transient:/, 'the client is told to try again');
+  t.equal(await c.reply('.', 'ping'), 'll', 'and the daemon keeps serving');
+  locker.exec('ROLLBACK');
+  locker.close();
+  t.same(query<{ key: string }>(file, "SELECT key FROM kv WHERE ns = 'grades' ORDER BY key").map((r) => r.key), ['before'], 'nothing of the failed write');
+  t.equal(await c.reply('.', 'put:d1:amy:grades:after=3'), 'ok', 'the next write works');
+  await c.close();
+});
