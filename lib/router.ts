@@ -53,6 +53,7 @@ export class Router {
         manager: true,
         served: target,
         replyRoom: opts.replyRoom,
+        origin: opts.origin,
       }));
     }
     if (!d.hosts().has(target)) return Promise.resolve('no_such_host');

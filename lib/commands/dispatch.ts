@@ -36,6 +36,8 @@ export interface Invocation {
   readonly served: string;
   readonly msgid?: string | undefined;
   readonly replyRoom?: ReplyRoom | undefined;
+  /** The local connection it came from (local-group-commit.ts keeps each one's order). */
+  readonly origin?: object | undefined;
 }
 
 export interface BatchItem {

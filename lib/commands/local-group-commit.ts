@@ -9,16 +9,20 @@
  * on the event loop per write (64 local clients writing got ~4,000 puts/s,
  * and everything else the daemon serves waited behind each fsync).
  *
- *   no write waiting, a read ─▶ runs now
- *   a write, or anything behind one ─▶ queued; at the turn's end the queue
- *        runs in arrival order as one batch ─▶ replies after its sync
+ *   a read, no write of its connection queued ─▶ runs now
+ *   a write, or anything behind a write of its connection ─▶ queued; at the
+ *        turn's end the queue runs in arrival order as one batch ─▶ replies
+ *        after its sync
  *   a batch still waiting for its sync ─▶ the queue keeps growing, and
  *        commits once that sync is done (real group commit: a commit made
  *        during a sync would wait for the next one anyway)
  *
- * A command that arrives behind a queued write is queued too, read or
- * not, so commands run in the order they came: a client that sends a put
- * and then a get without waiting reads its own write.
+ * A command that arrives behind a queued write of its own connection is
+ * queued too, read or not, so each connection's commands run in the order
+ * they came: a client that sends a put and then a get without waiting
+ * reads its own write. Other clients' reads do not wait for the batch (they
+ * cannot have heard of its writes: no reply leaves before the sync). A
+ * command with no connection (none given) waits behind any queued write.
  */
 import { transientReply } from '../errors';
 import type { Logger } from '../log';
@@ -41,6 +45,8 @@ export class LocalGroupCommit {
   readonly #runner: BatchRunner;
   readonly #log: Logger;
   #queue: Queued[] = [];
+  /** The connections with a command in the queue. */
+  #origins = new Set<object>();
   #scheduled: NodeJS.Immediate | undefined;
   /** The last batch is waiting for its sync: the next one commits after it. */
   #syncing = false;
@@ -52,9 +58,11 @@ export class LocalGroupCommit {
 
   /** Run a local command: at once, or with this turn's batch (see the module comment). */
   run(line: string, inv: Invocation): string | Promise<string> {
-    if (this.#queue.length === 0 && !this.#runner.writes(line)) return this.#runner.run(line, inv);
+    const behindWrite = inv.origin === undefined ? this.#queue.length > 0 : this.#origins.has(inv.origin);
+    if (!behindWrite && !this.#runner.writes(line)) return this.#runner.run(line, inv);
     return new Promise((answer) => {
       this.#queue.push({ item: { line, inv }, answer });
+      if (inv.origin !== undefined) this.#origins.add(inv.origin);
       this.#schedule();
     });
   }
@@ -67,6 +75,7 @@ export class LocalGroupCommit {
     this.#scheduled = undefined;
     const queued = this.#queue;
     this.#queue = [];
+    this.#origins = new Set();
     const { replies, durable } = this.#runner.runBatch(queued.map((q) => q.item));
     if (durable === undefined) {
       queued.forEach((q, i) => q.answer(replies[i]!));

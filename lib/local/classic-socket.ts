@@ -78,7 +78,7 @@ export class ClassicSockets {
         const reply =
           line === ''
             ? Promise.resolve('error:empty command')
-            : this.#route(peer, line, { critical: false, timeoutMs: 0, replyRoom: conn.replyRoom, abandoned: conn.gone }).catch((err: Error) => {
+            : this.#route(peer, line, { critical: false, timeoutMs: 0, replyRoom: conn.replyRoom, origin: conn, abandoned: conn.gone }).catch((err: Error) => {
                 // route should never reject; if it does, answer and keep serving.
                 this.#log.error(`classic socket ${peer}: ${err.stack ?? err.message}`);
                 return 'error:internal';

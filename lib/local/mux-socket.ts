@@ -70,7 +70,7 @@ export class MuxSocketServer {
       return;
     }
     conn.begin();
-    this.#route(req.peer, req.command, { critical: req.kind === 'c', timeoutMs: req.timeoutMs, replyRoom: conn.replyRoom, abandoned: conn.gone }).then(
+    this.#route(req.peer, req.command, { critical: req.kind === 'c', timeoutMs: req.timeoutMs, replyRoom: conn.replyRoom, origin: conn, abandoned: conn.gone }).then(
       (reply) => conn.reply(formatReply(req.id, reply)),
       (err: Error) => {
         // route answers in the classic vocabulary and should never reject; if it does, say so and keep serving.

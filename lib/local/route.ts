@@ -7,6 +7,8 @@ export interface RouteOptions {
   readonly timeoutMs: number;
   /** The client's connection, for commands run here that build large replies. */
   readonly replyRoom?: ReplyRoom | undefined;
+  /** The local connection the request came from: commands run here keep its order. */
+  readonly origin?: object | undefined;
   /** True once the client has gone: a large reply from a peer is then not collected. */
   readonly abandoned?: (() => boolean) | undefined;
 }
