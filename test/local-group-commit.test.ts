@@ -8,12 +8,17 @@
  *  - under strace, no `ok` is written to a client before the sync of the
  *    store's WAL that covers its commit (skips, saying so, without strace);
  *  - a commit that cannot get the write lock answers a transient error,
- *    leaves nothing behind, and the daemon keeps serving.
+ *    leaves nothing behind, and the daemon keeps serving;
+ *  - on a full disk (a small tmpfs: root only, skips saying so) every write
+ *    answers ok or a transient error, an acknowledged one is there and a
+ *    refused one is not, and once there is room the writes succeed.
  */
+import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
 import { connect } from '../lib';
+import { cannotMountTmpfs, fill, mountTmpfs } from './helpers/full-disk';
 import { makeNetwork, query } from './helpers/network';
 import { hasStrace, NO_STRACE, repliesBeforeTheirSync, startTraced, walEventsOf } from './helpers/wal-trace';
 
@@ -81,5 +86,34 @@ t.test('a local commit that cannot be made answers a transient error and leaves 
   locker.close();
   t.same(query<{ key: string }>(file, "SELECT key FROM kv WHERE ns = 'grades' ORDER BY key").map((r) => r.key), ['before'], 'nothing of the failed write');
   t.equal(await c.reply('.', 'put:d1:amy:grades:after=3'), 'ok', 'the next write works');
+  await c.close();
+});
+
+const noTmpfs = cannotMountTmpfs();
+t.test('local writes on a full disk', { skip: noTmpfs ? `cannot mount a tmpfs (${noTmpfs}); this test needs root` : false }, async (t) => {
+  const net = await makeNetwork(t, [{ id: 'lf', ip: '127.0.79.6' }]);
+  const disk = join(net.dir, 'lf-disk');
+  mountTmpfs(t, disk, '24m');
+  cpSync(join(net.hosts.get('lf')!.spool, 'keys'), join(disk, 'keys'), { recursive: true });
+  const d = await net.start('lf', ['--spool', disk]);
+  t.teardown(() => d.stop('SIGKILL'));
+  const c = await connect({ spool: disk });
+  t.equal(await c.reply('.', 'put:d1:amy:big:before=1'), 'ok');
+
+  const filler = join(disk, 'filler');
+  t.ok(fill(filler) > 0, 'the disk is full');
+  const value = (i: number): string => `${i}_${'x'.repeat(60_000)}`;
+  const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => c.reply('.', `put:d1:amy:big:k${i}=${value(i)}`)));
+  t.same([...new Set(replies.map((r) => (r === 'ok' ? r : r.replace(/^(error:transient:).*/, '$1'))))].sort(), replies.includes('ok') ? ['error:transient:', 'ok'] : ['error:transient:'], 'every write answered ok or a transient error');
+  t.equal(await c.reply('.', 'ping'), 'lf', 'the daemon keeps serving');
+  const stored = new Map(query<{ key: string; value: string }>(join(disk, 'data.sqlite'), "SELECT key, value FROM kv WHERE ns = 'big'").map((r) => [r.key, r.value]));
+  replies.forEach((r, i) => {
+    if (r === 'ok') t.equal(stored.get(`k${i}`), value(i), `k${i} acknowledged and there`);
+    else t.notOk(stored.has(`k${i}`), `k${i} refused and not there`);
+  });
+
+  rmSync(filler);
+  const again = await Promise.all(replies.map((r, i) => (r === 'ok' ? 'ok' : c.reply('.', `put:d1:amy:big:k${i}=${value(i)}`))));
+  t.same([...new Set(again)], ['ok'], 'with room again, every write succeeds');
   await c.close();
 });

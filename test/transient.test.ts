@@ -7,52 +7,21 @@
  *
  * Mounting a tmpfs needs root: without it this test says so and skips.
  */
-import { execFileSync } from 'node:child_process';
-import { closeSync, cpSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { cannotMountTmpfs, fill, mountTmpfs } from './helpers/full-disk';
 import { activityOf, makeNetwork, query } from './helpers/network';
 import { waitFor } from './helpers/wait';
 
-function canMountTmpfs(): string | undefined {
-  if (process.getuid?.() !== 0) return 'not running as root';
-  try {
-    execFileSync('mount', ['--version'], { stdio: 'ignore' });
-  } catch {
-    return 'no mount command';
-  }
-  return undefined;
-}
-
-/** Write zeros into `file` until the file system is full; returns the bytes written. */
-function fill(file: string): number {
-  const fd = openSync(file, 'w');
-  let written = 0;
-  try {
-    for (let chunk = 1024 * 1024; chunk >= 512; ) {
-      try {
-        written += writeSync(fd, Buffer.alloc(chunk));
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-        chunk /= 2;
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return written;
-}
-
-const why = canMountTmpfs();
+const why = cannotMountTmpfs();
 t.test('a receiver whose disk is full for a while', { skip: why ? `cannot mount a tmpfs (${why}); this test needs root` : false }, async (t) => {
   const net = await makeNetwork(t, [
     { id: 'alpha', ip: '127.0.28.2' },
     { id: 'beta', ip: '127.0.28.3' },
   ]);
   const disk = join(net.dir, 'beta-disk');
-  mkdirSync(disk);
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', disk]);
-  t.teardown(() => execFileSync('umount', ['-l', disk]));
+  mountTmpfs(t, disk, '24m');
   cpSync(join(net.hosts.get('beta')!.spool, 'keys'), join(disk, 'keys'), { recursive: true });
 
   const a = await net.start('alpha', ['--critical-timeout-ms', '5000']);
