@@ -6,7 +6,7 @@
  * that sync is done.
  *
  * Before, each local write was a transaction of its own at FULL: an fsync
- * on the event loop per write (64 local clients writing got ~4,000 puts/s,
+ * on the event loop per write (64 writes in flight got 2,200–4,000 puts/s,
  * and everything else the daemon serves waited behind each fsync).
  *
  *   a read, no write of its connection queued ─▶ runs now
