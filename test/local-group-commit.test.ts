@@ -1,5 +1,6 @@
 /**
- * Local writes to this host's own store (lib/commands/local-group-commit.ts):
+ * Local writes to this host's own store (lib/commands/local-group-commit.ts),
+ * in a real daemon (the batching rules exactly: local-group-commit-batches.test.ts):
  *
  *  - the writes of one turn share one commit and one WAL sync off the loop
  *    (before, each was its own commit with an fsync on the loop: no WAL

@@ -16,6 +16,9 @@
  *   a batch still waiting for its sync ─▶ the queue keeps growing, and
  *        commits once that sync is done (real group commit: a commit made
  *        during a sync would wait for the next one anyway)
+ *   more than MAX_COMMANDS_PER_BATCH queued ─▶ the first ones are this
+ *        batch, the rest the next (one transaction runs on the loop: its
+ *        size is bounded, as a peer's is by the inbound session's turn)
  *
  * A command that arrives behind a queued write of its own connection is
  * queued too, read or not, so each connection's commands run in the order
@@ -27,6 +30,9 @@
 import { transientReply } from '../errors';
 import type { Logger } from '../log';
 import type { BatchItem, BatchResult, Invocation } from './dispatch';
+
+/** Commands run in one transaction: at ~10 µs a write, a few ms of the loop at most. */
+export const MAX_COMMANDS_PER_BATCH = 256;
 
 /** What this needs of the dispatcher. */
 export interface BatchRunner {
@@ -73,12 +79,15 @@ export class LocalGroupCommit {
 
   readonly #commit = (): void => {
     this.#scheduled = undefined;
-    const queued = this.#queue;
-    this.#queue = [];
+    const queued = this.#queue.length <= MAX_COMMANDS_PER_BATCH ? this.#queue : this.#queue.slice(0, MAX_COMMANDS_PER_BATCH);
+    this.#queue = queued === this.#queue ? [] : this.#queue.slice(MAX_COMMANDS_PER_BATCH);
+    // The connections still queued keep their place: their later commands wait behind them.
     this.#origins = new Set();
+    for (const q of this.#queue) if (q.item.inv.origin !== undefined) this.#origins.add(q.item.inv.origin);
     const { replies, durable } = this.#runner.runBatch(queued.map((q) => q.item));
     if (durable === undefined) {
       queued.forEach((q, i) => q.answer(replies[i]!));
+      if (this.#queue.length > 0) this.#schedule();
       return;
     }
     this.#syncing = true;
