@@ -57,19 +57,16 @@ t.test('a get sent right behind a put reads it', async (t) => {
 t.test('no local ok before the sync that covers its write', { skip: hasStrace ? false : NO_STRACE }, async (t) => {
   const net = await makeNetwork(t, [{ id: 'ls', ip: '127.0.79.4' }]);
   const h = net.hosts.get('ls')!;
-  const { traceFile, exited } = await startTraced(t, net, 'ls');
+  const traced = await startTraced(t, net, 'ls');
   const c = await connect({ spool: h.spool });
   t.equal(await c.reply('.', 'put:d1:amy:grades:one=1'), 'ok');
   const burst = await Promise.all(Array.from({ length: PUTS }, (_, i) => c.reply('.', `put:d1:amy:grades:b${i}=${i}`)));
   t.same([...new Set(burst)], ['ok']);
   t.equal(await c.reply('.', 'log:d1:amy:done'), 'ok');
-  const { pid } = JSON.parse(await c.admin('status')) as { pid: number };
-  await c.close();
-  process.kill(pid, 'SIGTERM');
-  await exited;
+  await traced.stop(c);
 
   // A reply line on the local socket is `<id> ok`.
-  const events = walEventsOf(traceFile, 'data.sqlite-wal', (text) => /"\d+ ok\\n/.test(text));
+  const events = walEventsOf(traced.traceFile, 'data.sqlite-wal', (text) => /"\d+ ok\\n/.test(text));
   const replies = events.filter((e) => e.kind === 'reply');
   t.ok(replies.length >= 3, `ok replies found in the trace (${replies.length} writes)`);
   t.same(repliesBeforeTheirSync(events), [], 'no ok written before its commit was synced (trace lines listed)');

@@ -24,20 +24,16 @@ t.test('no con_delayed before the sync that covers its row', { skip: hasStrace ?
     { id: 'beta', ip: '127.0.32.3' },
   ]);
   const a = net.hosts.get('alpha')!;
-  const { traceFile, exited } = await startTraced(t, net, 'alpha');
+  const traced = await startTraced(t, net, 'alpha');
   const c = await connect({ spool: a.spool });
   // One at a time, then 40 at once (one group commit), then more behind the backlog.
   t.equal(await c.critical('beta', 'log:d1:amy:one'), 'con_delayed');
   const burst = await Promise.all(Array.from({ length: 40 }, (_, i) => c.critical('beta', `log:d1:amy:b${i}`)));
   t.same([...new Set(burst)], ['con_delayed']);
   t.equal(await c.critical('beta', 'log:d1:amy:last'), 'con_delayed');
-  const { pid } = JSON.parse(await c.admin('status')) as { pid: number };
-  await c.close();
-  // Stop the daemon itself; strace ends with it.
-  process.kill(pid, 'SIGTERM');
-  await exited;
+  await traced.stop(c);
 
-  const events = walEventsOf(traceFile, 'spool.sqlite-wal', (text) => text.includes('con_delayed'));
+  const events = walEventsOf(traced.traceFile, 'spool.sqlite-wal', (text) => text.includes('con_delayed'));
   const replies = events.filter((e) => e.kind === 'reply');
   t.ok(replies.length >= 3, `con_delayed replies found in the trace (${replies.length} writes)`);
   t.same(repliesBeforeTheirSync(events), [], 'no con_delayed written before its commit was synced (trace lines listed)');

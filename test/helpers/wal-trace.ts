@@ -7,6 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { LoncapadClient } from '../../lib';
 import { BIN, FAST_TIMINGS, PEER_PORT, type Network, type Tap } from './network';
 
 export const hasStrace = spawnSync('strace', ['-V']).status === 0;
@@ -17,8 +18,15 @@ export interface WalEvent {
   readonly kind: 'wal-write' | 'wal-sync' | 'reply';
 }
 
-/** Start daemon `id` of `net` under strace; resolves once it is ready, with the file the trace goes to. */
-export async function startTraced(t: Tap, net: Network, id: string): Promise<{ traceFile: string; exited: Promise<unknown> }> {
+export interface TracedDaemon {
+  /** Where strace writes. */
+  readonly traceFile: string;
+  /** Stop the daemon itself (its pid asked through `client`, which is closed); strace ends with it. */
+  stop(client: LoncapadClient): Promise<void>;
+}
+
+/** Start daemon `id` of `net` under strace; resolves once it is ready. */
+export async function startTraced(t: Tap, net: Network, id: string): Promise<TracedDaemon> {
   const h = net.hosts.get(id)!;
   const traceFile = join(net.dir, `${id}.strace`);
   const proc = spawn(
@@ -30,7 +38,15 @@ export async function startTraced(t: Tap, net: Network, id: string): Promise<{ t
   t.teardown(() => proc.kill('SIGKILL'));
   const exited = new Promise((r) => proc.on('exit', r));
   await new Promise<void>((resolve) => proc.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()));
-  return { traceFile, exited };
+  return {
+    traceFile,
+    stop: async (client) => {
+      const { pid } = JSON.parse(await client.admin('status')) as { pid: number };
+      await client.close();
+      process.kill(pid, 'SIGTERM');
+      await exited;
+    },
+  };
 }
 
 /**
