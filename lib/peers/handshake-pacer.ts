@@ -1,8 +1,9 @@
 /**
- * Handshakes share the event loop fairly. Their crypto is X25519 in pure
- * JavaScript (tweetnacl, ~0.7 ms a multiplication, three or four per side),
- * run on the loop; a thousand links opening at once held it for seconds
- * (the 1,000-peer bench: local pings waited up to 2 s). So:
+ * Handshakes share the event loop fairly. Their crypto runs on the loop:
+ * three X25519 multiplications and a key pair a side (~0.15 ms through
+ * node:crypto, wire/x25519.ts; ~2 ms when it was tweetnacl's JavaScript,
+ * when a thousand links opening at once held the loop for seconds and
+ * local pings waited up to 2 s in the 1,000-peer bench). So:
  *
  *   outbound  at most `maxDialing` links connect and handshake at once; the
  *             others wait their turn, in order (dial);
