@@ -73,8 +73,9 @@ export class LocalGroupCommit {
     });
   }
 
+  /** Commit what is queued at the end of this turn, unless a sync runs (its end calls this again). */
   #schedule(): void {
-    if (!this.#syncing) this.#scheduled ??= setImmediate(this.#commit);
+    if (!this.#syncing && this.#queue.length > 0) this.#scheduled ??= setImmediate(this.#commit);
   }
 
   readonly #commit = (): void => {
@@ -85,15 +86,16 @@ export class LocalGroupCommit {
     this.#origins = new Set();
     for (const q of this.#queue) if (q.item.inv.origin !== undefined) this.#origins.add(q.item.inv.origin);
     const { replies, durable } = this.#runner.runBatch(queued.map((q) => q.item));
+    const answerAll = (): void => queued.forEach((q, i) => q.answer(replies[i]!));
     if (durable === undefined) {
-      queued.forEach((q, i) => q.answer(replies[i]!));
-      if (this.#queue.length > 0) this.#schedule();
+      answerAll();
+      this.#schedule();
       return;
     }
     this.#syncing = true;
     durable
       .then(
-        () => queued.forEach((q, i) => q.answer(replies[i]!)),
+        answerAll,
         (err: Error) => {
           // Committed, perhaps not on disk: nobody may hear it succeeded. The client may try again.
           this.#log.error(`store sync failed: ${err.message}`);
@@ -102,7 +104,7 @@ export class LocalGroupCommit {
       )
       .finally(() => {
         this.#syncing = false;
-        if (this.#queue.length > 0) this.#schedule();
+        this.#schedule();
       });
   };
 }
