@@ -128,12 +128,13 @@ export async function makeNetwork(t: Tap, specs: readonly HostSpec[]): Promise<N
   };
 }
 
+/** The arguments after `node` that start `host` as the tests do (`args` last: they override). */
+export function startArgs(host: Host, args: readonly string[]): string[] {
+  return [BIN, 'start', '--host-id', host.id, '--spool', host.spool, '--port', String(PEER_PORT), '--http-port', '0', ...FAST_TIMINGS, ...args];
+}
+
 export async function startDaemon(host: Host, args: readonly string[]): Promise<Daemon> {
-  const proc = spawn(
-    process.execPath,
-    [BIN, 'start', '--host-id', host.id, '--spool', host.spool, '--port', String(PEER_PORT), '--http-port', '0', ...FAST_TIMINGS, ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const proc = spawn(process.execPath, startArgs(host, args), { stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   let partial = '';
   proc.stderr!.setEncoding('utf8');

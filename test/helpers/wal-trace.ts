@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoncapadClient } from '../../lib';
-import { BIN, FAST_TIMINGS, PEER_PORT, type Network, type Tap } from './network';
+import { startArgs, type Network, type Tap } from './network';
 
 export const hasStrace = spawnSync('strace', ['-V']).status === 0;
 export const NO_STRACE = 'strace is not installed (apt-get install strace; .ci/run installs it)';
@@ -27,12 +27,11 @@ export interface TracedDaemon {
 
 /** Start daemon `id` of `net` under strace; resolves once it is ready. */
 export async function startTraced(t: Tap, net: Network, id: string): Promise<TracedDaemon> {
-  const h = net.hosts.get(id)!;
   const traceFile = join(net.dir, `${id}.strace`);
   const proc = spawn(
     'strace',
-    ['-f', '-y', '-e', 'trace=pwrite64,write,writev,fsync,fdatasync', '-s', '64', '-o', traceFile, process.execPath, BIN, 'start',
-      '--host-id', id, '--spool', h.spool, '--hosts', net.hostsFile, '--port', String(PEER_PORT), '--http-port', '0', ...FAST_TIMINGS],
+    ['-f', '-y', '-e', 'trace=pwrite64,write,writev,fsync,fdatasync', '-s', '64', '-o', traceFile, process.execPath,
+      ...startArgs(net.hosts.get(id)!, ['--hosts', net.hostsFile])],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   t.teardown(() => proc.kill('SIGKILL'));
