@@ -222,7 +222,7 @@ export class Daemon {
         executeBatch: (caller, served, requests, replyRoom) =>
           this.#dispatcher.runBatch(
             requests.map((r) => ({
-              line: r.command,
+              command: this.#dispatcher.parse(r.command),
               inv: {
                 caller: caller.id,
                 callerRole: caller.role,

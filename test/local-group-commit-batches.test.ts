@@ -12,13 +12,17 @@ import { createLogger } from '../lib/log';
 function harness() {
   const batches: string[][] = [];
   const syncs: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  interface Line {
+    readonly line: string;
+    readonly writes: boolean;
+  }
   const runner = {
-    writes: (line: string) => line.startsWith('put'),
-    run: (line: string) => `ran ${line}`,
-    runBatch: (items: readonly BatchItem[]): BatchResult => {
-      batches.push(items.map((i) => i.line));
-      const replies = items.map((i) => `batched ${i.line}`);
-      if (!items.some((i) => runner.writes(i.line))) return { replies };
+    parse: (line: string): Line => ({ line, writes: line.startsWith('put') }),
+    execute: (command: Line) => `ran ${command.line}`,
+    runBatch: (items: ReadonlyArray<BatchItem<Line>>): BatchResult => {
+      batches.push(items.map((i) => i.command.line));
+      const replies = items.map((i) => `batched ${i.command.line}`);
+      if (!items.some((i) => i.command.writes)) return { replies };
       return { replies, durable: new Promise<void>((resolve, reject) => syncs.push({ resolve, reject })) };
     },
   };

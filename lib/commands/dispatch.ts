@@ -2,8 +2,10 @@
  * Running a command line: classic prefixes, the access check, and the
  * exactly-once rule for critical messages.
  *
- *   line ─▶ strip `sethost:<id>:` (serve that alias) and `encrypt:` (every
- *           byte is encrypted anyway) ─▶ table.parse ─▶ refusalOf? ─▶
+ *   line ─▶ parse, once: strip `sethost:<id>:` (serve that alias) and
+ *           `encrypt:` (every byte is encrypted anyway) ─▶ table.parse
+ *           (the CommandLine says whether it writes: where it runs)
+ *   execute ─▶ refusalOf? ─▶
  *   (sender, msgid) running now? ─▶ wait for that run's reply
  *   (sender, msgid) seen before? ─▶ the recorded reply, nothing runs again
  *   writes?             ─▶ handler + applied-id record in one transaction
@@ -40,8 +42,26 @@ export interface Invocation {
   readonly origin?: object | undefined;
 }
 
-export interface BatchItem {
-  readonly line: string;
+/**
+ * A command line parsed once, before anything decides where it runs (a
+ * batch's transaction or at once: runBatch, local-group-commit.ts): either
+ * its command and fields, or the reply it gets without running.
+ */
+export type CommandLine =
+  | {
+      /** Does it write the store (so it belongs in a batch's transaction)? */
+      readonly writes: boolean;
+      readonly spec: CommandSpec;
+      readonly args: string[];
+      /** The line after its prefixes (what the debug log shows). */
+      readonly rest: string;
+      /** The alias a `sethost:` prefix asked to serve. */
+      readonly sethost: string | undefined;
+    }
+  | { readonly writes: false; readonly reply: string };
+
+export interface BatchItem<C = CommandLine> {
+  readonly command: C;
   readonly inv: Invocation;
 }
 
@@ -85,22 +105,31 @@ export class Dispatcher {
 
   /** Run one command line; never throws, answers in the classic vocabulary. */
   run(line: string, inv: Invocation): string | Promise<string> {
+    return this.execute(this.parse(line), inv);
+  }
+
+  /** Parse a line once (its prefixes, its command and fields); never throws. */
+  parse(line: string): CommandLine {
     const { sethost, rest } = splitPrefixes(line);
-    if (sethost !== undefined && !this.#services.ownIds().includes(sethost)) return 'unable_to_set';
-    const served = sethost ?? inv.served;
-    let spec: CommandSpec;
-    let args: string[];
+    if (sethost !== undefined && !this.#services.ownIds().includes(sethost)) return { writes: false, reply: 'unable_to_set' };
     try {
-      ({ spec, args } = this.table.parse(rest));
+      const { spec, args } = this.table.parse(rest);
+      return { writes: spec.writes, spec, args, rest, sethost };
     } catch (err) {
-      return toClassicReply(err);
+      return { writes: false, reply: toClassicReply(err) };
     }
+  }
+
+  /** Run a parsed line; never throws, answers in the classic vocabulary. */
+  execute(command: CommandLine, inv: Invocation): string | Promise<string> {
+    if ('reply' in command) return command.reply;
+    const { spec, args } = command;
     const ctx: CommandContext = {
       caller: inv.caller,
       callerRole: inv.callerRole,
       local: inv.local,
       manager: inv.manager,
-      served,
+      served: command.sethost ?? inv.served,
       msgid: inv.msgid,
       replyRoom: inv.replyRoom,
       services: this.#services,
@@ -110,7 +139,7 @@ export class Dispatcher {
       this.#refusals.note(`${spec.name} ${inv.caller}`, () => `refused ${spec.name} from ${inv.caller}: ${refusal}`);
       return 'refused';
     }
-    if (this.#log.enabled('debug')) this.#log.debug(`run ${redactCommand(rest, spec.secret)} for ${inv.caller}`);
+    if (this.#log.enabled('debug')) this.#log.debug(`run ${redactCommand(command.rest, spec.secret)} for ${inv.caller}`);
     return inv.msgid === undefined ? this.#call(spec, args, ctx) : this.#callOnce(spec, args, ctx, inv.msgid);
   }
 
@@ -128,13 +157,13 @@ export class Dispatcher {
       let blocked = false;
       return items.map((i) => {
         if (blocked && i.inv.msgid !== undefined) return transientReply('an earlier critical message was not applied');
-        const reply = this.run(i.line, i.inv);
+        const reply = this.execute(i.command, i.inv);
         if (i.inv.msgid !== undefined && typeof reply === 'string' && isTransientReply(reply)) blocked = true;
         return reply;
       });
     };
     // Read-only batches (pings, gets) need no transaction at all.
-    if (!items.some((i) => this.writes(i.line))) return { replies: runAll() };
+    if (!items.some((i) => i.command.writes)) return { replies: runAll() };
     const store = this.#services.store;
     const critical = items.filter((i) => i.inv.msgid !== undefined).map((i) => [i.inv.caller, i.inv.msgid!] as const);
     try {
@@ -154,11 +183,6 @@ export class Dispatcher {
       this.#log.error(`store commit failed: ${(err as Error).message}`);
       return { replies: items.map(() => toClassicReply(new LoncapadError('LC_ERR_STORE', 'store commit failed'))) };
     }
-  }
-
-  /** Does this command line write the store (so it belongs in a batch's transaction)? */
-  writes(line: string): boolean {
-    return this.table.get(CommandTable.wordOf(splitPrefixes(line).rest))?.writes ?? false;
   }
 
   #call(spec: CommandSpec, args: string[], ctx: CommandContext): string | Promise<string> {

@@ -29,45 +29,50 @@
  */
 import { transientReply } from '../errors';
 import type { Logger } from '../log';
-import type { BatchItem, BatchResult, Invocation } from './dispatch';
+import type { BatchItem, BatchResult, CommandLine, Invocation } from './dispatch';
 
 /** Commands run in one transaction: at ~10 µs a write, a few ms of the loop at most. */
 export const MAX_COMMANDS_PER_BATCH = 256;
 
-/** What this needs of the dispatcher. */
-export interface BatchRunner {
-  run(line: string, inv: Invocation): string | Promise<string>;
-  runBatch(items: readonly BatchItem[]): BatchResult;
-  /** Does this command line write the store? */
-  writes(line: string): boolean;
+/** What a parsed line must tell: whether it writes. */
+interface Parsed {
+  readonly writes: boolean;
 }
 
-interface Queued {
-  readonly item: BatchItem;
+/** What this needs of the dispatcher (a line is parsed once, then run or batched). */
+export interface BatchRunner<C extends Parsed = CommandLine> {
+  parse(line: string): C;
+  execute(command: C, inv: Invocation): string | Promise<string>;
+  runBatch(items: ReadonlyArray<BatchItem<C>>): BatchResult;
+}
+
+interface Queued<C> {
+  readonly item: BatchItem<C>;
   readonly answer: (reply: string | Promise<string>) => void;
 }
 
-export class LocalGroupCommit {
-  readonly #runner: BatchRunner;
+export class LocalGroupCommit<C extends Parsed = CommandLine> {
+  readonly #runner: BatchRunner<C>;
   readonly #log: Logger;
-  #queue: Queued[] = [];
+  #queue: Array<Queued<C>> = [];
   /** The connections with a command in the queue. */
   #origins = new Set<object>();
   #scheduled: NodeJS.Immediate | undefined;
   /** The last batch is waiting for its sync: the next one commits after it. */
   #syncing = false;
 
-  constructor(runner: BatchRunner, log: Logger) {
+  constructor(runner: BatchRunner<C>, log: Logger) {
     this.#runner = runner;
     this.#log = log;
   }
 
   /** Run a local command: at once, or with this turn's batch (see the module comment). */
   run(line: string, inv: Invocation): string | Promise<string> {
+    const command = this.#runner.parse(line);
     const behindWrite = inv.origin === undefined ? this.#queue.length > 0 : this.#origins.has(inv.origin);
-    if (!behindWrite && !this.#runner.writes(line)) return this.#runner.run(line, inv);
+    if (!behindWrite && !command.writes) return this.#runner.execute(command, inv);
     return new Promise((answer) => {
-      this.#queue.push({ item: { line, inv }, answer });
+      this.#queue.push({ item: { command, inv }, answer });
       if (inv.origin !== undefined) this.#origins.add(inv.origin);
       this.#schedule();
     });
