@@ -13,12 +13,23 @@
  * through its decoder framework, ~75 µs an import and ~65 µs an export
  * here, against ~7 and ~1 µs for the same key as JWK (node builds it from
  * the raw bytes). With three imports and an export a side, that was more
- * than the three multiplications. An ephemeral private key lives in
+ * than the three multiplications.
+ *
+ * The ephemeral public key is encoded by generateKeyPairSync itself
+ * (`publicKeyEncoding: jwk`), never exported from the KeyObject afterwards:
+ * node 20's JWK export holds the key's mutex while it allocates, and the
+ * finished key generation job, garbage by then and sharing that mutex, locks
+ * it when a collection during that allocation finalizes it: the thread
+ * deadlocks on itself (gdb: ~KeyGenJob under KeyObjectHandle::ExportJWK).
+ * It hung a process within 20,000–60,000 handshakes. Inside the call the
+ * job is still alive, so nothing finalizes it there; diffieHellman takes no
+ * lock at all. test/x25519-deadlock.test.ts runs the old and new ways under
+ * a small young generation. An ephemeral private key lives in
  * OpenSSL's memory, not in a JavaScript array, so it cannot be wiped by hand;
  * it is dropped as soon as the session keys are derived and freed (cleared)
  * by OpenSSL when collected.
  */
-import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { LoncapadError } from '../errors';
 import { KEY_BYTES } from './constants';
 
@@ -32,9 +43,18 @@ export interface EphemeralKeyPair {
 
 const importedSecrets = new WeakMap<Uint8Array, KeyObject>();
 
+/**
+ * generateKeyPairSync with only the public key encoded (JWK) and the private
+ * one a KeyObject: node does it, @types/node has no overload for it.
+ */
+const generateWithJwkPublic = generateKeyPairSync as unknown as (
+  type: 'x25519',
+  options: { publicKeyEncoding: { format: 'jwk' } },
+) => { publicKey: JsonWebKey; privateKey: KeyObject };
+
 export function ephemeralKeyPair(): EphemeralKeyPair {
-  const pair = generateKeyPairSync('x25519');
-  return { publicKey: new Uint8Array(Buffer.from(pair.publicKey.export({ format: 'jwk' }).x!, 'base64url')), privateKey: pair.privateKey };
+  const pair = generateWithJwkPublic('x25519', { publicKeyEncoding: { format: 'jwk' } });
+  return { publicKey: new Uint8Array(Buffer.from(pair.publicKey.x as string, 'base64url')), privateKey: pair.privateKey };
 }
 
 /** A static secret key (32 raw bytes) as a KeyObject, imported once. */
