@@ -21,6 +21,13 @@ import {
 } from './scale-network';
 import type { HelperConfig, HelperCounts } from './scale-peer-stats';
 
+/**
+ * A helper answers a command within a turn or two of its loop; one that does
+ * not in this long is hung (as one was, deadlocked inside node), and the
+ * round fails with its name instead of waiting for ever.
+ */
+const ANSWER_DEADLINE_MS = 30_000;
+
 export class Helpers {
   readonly #procs: ChildProcess[] = [];
   readonly #waiters = new Map<ChildProcess, Array<{ ev: string; resolve: (m: Record<string, unknown>) => void }>>();
@@ -59,7 +66,21 @@ export class Helpers {
   }
 
   #ask(p: ChildProcess, ev: string, cmd: string | undefined): Promise<Record<string, unknown>> {
-    const got = new Promise<Record<string, unknown>>((resolve) => this.#waiters.get(p)!.push({ ev, resolve }));
+    const got = new Promise<Record<string, unknown>>((resolve, reject) => {
+      const waiter = {
+        ev,
+        resolve: (m: Record<string, unknown>) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      };
+      const timer = setTimeout(() => {
+        const ws = this.#waiters.get(p)!;
+        ws.splice(ws.indexOf(waiter), 1);
+        reject(new Error(`scale helper ${p.pid} did not answer "${ev}" in ${ANSWER_DEADLINE_MS} ms: hung`));
+      }, ANSWER_DEADLINE_MS);
+      this.#waiters.get(p)!.push(waiter);
+    });
     if (cmd) p.send({ cmd });
     return got;
   }
