@@ -147,7 +147,7 @@ export class DaemonMetrics {
     });
     new Gauge({
       name: `${p}spool_oldest_age_seconds`,
-      help: "Age of the message at the head of each peer's spool queue (held ones included); 0 when none waits.",
+      help: "Age of the oldest message waiting in each peer's spool queue (held ones included); 0 when none waits.",
       labelNames: ['peer'],
       registers,
       collect() {

@@ -84,6 +84,8 @@ export class Spool {
   #writes: Array<() => void> = [];
   /** Seqs of delivered rows, deleted with the next commit (CHUNK_ROWS a statement). */
   #deletes: number[] = [];
+  /** Rows delivered or set aside whose delete waits for the next commit: they wait for nothing any more. */
+  #leaving = new Set<number>();
   #flushScheduled: NodeJS.Immediate | undefined;
   /** A flush was put off until the running sync ends. */
   #flushAfterSync = false;
@@ -118,7 +120,7 @@ export class Spool {
        SELECT seq, peer, msgid, command, created_at, attempts, ?, ?, ? FROM queue WHERE seq = ?`,
     );
     this.#noteTry = this.db.prepare('UPDATE queue SET attempts = attempts + 1, last_try_at = ?, last_error = ? WHERE seq = ?');
-    this.#oldest = this.db.prepare<[string], { created_at: number }>('SELECT created_at FROM queue WHERE peer = ? ORDER BY seq LIMIT 1');
+    this.#oldest = this.db.prepare<[string], { seq: number; created_at: number }>('SELECT seq, created_at FROM queue WHERE peer = ? ORDER BY seq');
     this.recount();
   }
 
@@ -137,8 +139,11 @@ export class Spool {
    * in, ms since the epoch; undefined when nothing waits. One indexed lookup
    * (queue_by_peer), for the metrics scrape.
    */
+  /** When the peer's oldest waiting row was created; rows already delivered or set aside (deleted with the next commit) are not waiting. */
   oldest(peer: string): number | undefined {
-    return this.#oldest.get(peer)?.created_at;
+    // Iterated: the rows leaving are skipped, and iteration stops at the first one that stays.
+    for (const row of this.#oldest.iterate(peer)) if (!this.#leaving.has(row.seq)) return row.created_at;
+    return undefined;
   }
 
   peersWithBacklog(): string[] {
@@ -171,12 +176,14 @@ export class Spool {
     this.#bump(row.peer, -1);
     this.observer.delivered(row.peer);
     this.#deletes.push(row.seq);
+    this.#leaving.add(row.seq);
     this.#schedule();
   }
 
   setAside(row: ReplayRow, reason: AsideReason, reply: string | null): void {
     this.#bump(row.peer, -1);
     this.observer.setAside(reason, 1);
+    this.#leaving.add(row.seq);
     this.#writes.push(() => {
       this.#toAside.run(Date.now(), reason, reply, row.seq);
       this.#delete.run(row.seq);
@@ -239,6 +246,8 @@ export class Spool {
     this.#inserts = [];
     this.#writes = [];
     this.#deletes = [];
+    // Committed below, or (if the commit fails) still queued and sent again: waiting either way.
+    this.#leaving = new Set();
     let seqs: number[];
     try {
       seqs = this.#transaction(() => {
