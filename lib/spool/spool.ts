@@ -135,13 +135,13 @@ export class Spool {
   }
 
   /**
-   * When the message at the head of `peer`'s queue (held or not) was handed
-   * in, ms since the epoch; undefined when nothing waits. One indexed lookup
-   * (queue_by_peer), for the metrics scrape.
+   * When the oldest message waiting in `peer`'s queue (held or not) was
+   * handed in, ms since the epoch; undefined when nothing waits. Rows
+   * delivered or set aside wait no more, though their delete commits later.
+   * One indexed query (queue_by_peer), for the metrics scrape, read until
+   * the first row that is not leaving.
    */
-  /** When the peer's oldest waiting row was created; rows already delivered or set aside (deleted with the next commit) are not waiting. */
   oldest(peer: string): number | undefined {
-    // Iterated: the rows leaving are skipped, and iteration stops at the first one that stays.
     for (const row of this.#oldest.iterate(peer)) if (!this.#leaving.has(row.seq)) return row.created_at;
     return undefined;
   }

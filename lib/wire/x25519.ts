@@ -23,8 +23,9 @@
  * deadlocks on itself (gdb: ~KeyGenJob under KeyObjectHandle::ExportJWK).
  * It hung a process within 20,000–60,000 handshakes. Inside the call the
  * job is still alive, so nothing finalizes it there; diffieHellman takes no
- * lock at all. test/x25519-deadlock.test.ts runs the old and new ways under
- * a small young generation. An ephemeral private key lives in
+ * lock at all. test/x25519-deadlock.test.ts makes 50,000 pairs with a
+ * collection every 13 allocations (the old way hung there every time). An
+ * ephemeral private key lives in
  * OpenSSL's memory, not in a JavaScript array, so it cannot be wiped by hand;
  * it is dropped as soon as the session keys are derived and freed (cleared)
  * by OpenSSL when collected.
