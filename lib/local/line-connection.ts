@@ -6,8 +6,13 @@
  *   input   a partial line ≤ MAX_LOCAL_LINE_BYTES per connection, and all
  *           connections' partial lines together ≤ the shared InputBudget
  *           (past it, the connection holding the most is closed);
+ *   turn    at most MAX_LINES_PER_TURN lines run per connection per loop
+ *           turn; the rest wait, reading paused, for the next turn, so a
+ *           client that sends thousands at once (a script, a pipe) lets the
+ *           other clients in between, as a peer's frame does;
  *   work    at most `maxInFlight` requests unanswered per connection; past
- *           it, reading pauses until replies go out;
+ *           it, no more of its lines run and reading pauses until replies
+ *           go out;
  *   output  replies the client has not read: past `softOutputBytes` reading
  *           pauses (a client that does not read gets no new work done), past
  *           `hardOutputBytes` the connection is closed, with a log line;
@@ -32,6 +37,14 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   softOutputBytes: 8 * 1024 * 1024,
   hardOutputBytes: 64 * 1024 * 1024,
 };
+
+/**
+ * Lines one connection runs in a loop turn. One read can bring thousands
+ * (libuv reads up to 32 × 64 KB per wake-up): run at once they held every
+ * other client for tens of ms. The inbound peer session has the same bound
+ * (MAX_COMMANDS_PER_TURN).
+ */
+export const MAX_LINES_PER_TURN = 256;
 
 /** Partial input lines of every local connection together, bytes. */
 export const MAX_PARTIAL_INPUT_BYTES_TOTAL = 64 * 1024 * 1024;
@@ -81,6 +94,10 @@ export class LineConnection {
   /** Room for large replies: while the client has left less than the soft limit unread. */
   readonly replyRoom = replyRoom(() => this.sock.writableLength + this.#out.pendingChars < this.#limits.softOutputBytes);
   #inFlight = 0;
+  /** Lines read and not run yet (from `#next` on), and the turn that runs more of them. */
+  #lines: string[] = [];
+  #next = 0;
+  #nextTurn: NodeJS.Immediate | undefined;
   #inputEnded = false;
   #closing = false;
   #pausedFor: 'work' | 'output' | undefined;
@@ -98,6 +115,7 @@ export class LineConnection {
     sock.on('drain', () => this.#maybeResume());
     sock.on('error', () => {}); // a client that vanished: 'close' cleans up
     sock.on('close', () => {
+      this.#dropLines();
       this.#out.discard();
       this.#o.budget.hold(this, 0);
     });
@@ -164,10 +182,41 @@ export class LineConnection {
     }
     const over = this.#o.budget.hold(this, this.#splitter.pendingBytes);
     if (over) over.#closeWith(this.#o.tooLongReply, `partial lines of all local clients exceed ${MAX_PARTIAL_INPUT_BYTES_TOTAL} bytes`);
-    for (const line of lines) {
-      if (this.#closing) return;
-      this.#o.onLine(line, this);
+    if (this.#next === this.#lines.length) {
+      this.#lines = lines;
+      this.#next = 0;
+    } else for (const line of lines) this.#lines.push(line);
+    this.#runLines();
+  }
+
+  /**
+   * Run waiting lines, at most MAX_LINES_PER_TURN, while the connection may
+   * take work; reading stays paused while any wait (they are bounded by
+   * what one read brought).
+   */
+  readonly #runLines = (): void => {
+    if (this.#nextTurn) clearImmediate(this.#nextTurn);
+    this.#nextTurn = undefined;
+    const stop = Math.min(this.#lines.length, this.#next + MAX_LINES_PER_TURN);
+    while (this.#next < stop && !this.#closing && this.#pausedFor === undefined) this.#o.onLine(this.#lines[this.#next++]!, this);
+    if (this.#closing) return this.#dropLines();
+    if (this.#next === this.#lines.length) {
+      this.#lines = [];
+      this.#next = 0;
+      if (this.#pausedFor === undefined) this.sock.resume();
+      this.#endIfDone();
+      return;
     }
+    this.sock.pause();
+    // Over the turn's bound: the rest next turn. Paused for work or output: #maybeResume calls again.
+    if (this.#pausedFor === undefined) this.#nextTurn = setImmediate(this.#runLines);
+  };
+
+  #dropLines(): void {
+    if (this.#nextTurn) clearImmediate(this.#nextTurn);
+    this.#nextTurn = undefined;
+    this.#lines = [];
+    this.#next = 0;
   }
 
   #write(text: string): void {
@@ -183,12 +232,13 @@ export class LineConnection {
     if (this.#pausedFor === undefined || this.#closing) return;
     if (this.#inFlight >= this.#limits.maxInFlight || this.sock.writableLength > this.#limits.softOutputBytes) return;
     this.#pausedFor = undefined;
-    this.sock.resume();
+    if (this.#next < this.#lines.length) this.#nextTurn ??= setImmediate(this.#runLines);
+    else this.sock.resume();
   }
 
   /** After the client's FIN: close once every request read before it is answered. */
   #endIfDone(): void {
-    if (this.#inputEnded && this.#inFlight === 0 && !this.#closing) this.end();
+    if (this.#inputEnded && this.#inFlight === 0 && this.#next === this.#lines.length && !this.#closing) this.end();
   }
 
   /** Send `reply` and close (after it is written); reading stops now. */
