@@ -1,5 +1,5 @@
 /** Plain HTTP requests against a daemon's web processor (node:http, no client library). */
-import { request } from 'node:http';
+import { request, type Agent } from 'node:http';
 
 export interface HttpReply {
   readonly status: number;
@@ -16,6 +16,8 @@ export interface HttpOptions {
   localAddress?: string;
   /** The request's deadline: past it, the promise rejects (the socket is destroyed). */
   timeoutMs?: number;
+  /** A keep-alive agent: the request goes on a connection the server has already accepted. */
+  agent?: Agent;
 }
 
 export function http(host: string, port: number, path: string, opts: HttpOptions = {}): Promise<HttpReply> {
@@ -27,6 +29,7 @@ export function http(host: string, port: number, path: string, opts: HttpOptions
         port,
         path,
         ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+        ...(opts.agent ? { agent: opts.agent } : {}),
         method: opts.method ?? (body ? 'POST' : 'GET'),
         headers: {
           ...opts.headers,
