@@ -4,7 +4,7 @@ import { LoncapadError } from '../lib/errors';
 import { openDatabase } from '../lib/store/sqlite';
 import { isAllowed, GrantTable, partiesOf, userParty, isParty } from '../lib/web/permissions';
 import { SiteMap, toNodeUrl } from '../lib/web/site-map';
-import { ancestorUrls, SiteNodeTable, type SiteNode } from '../lib/web/site-node-table';
+import { parentUrl, SiteNodeTable, type SiteNode } from '../lib/web/site-node-table';
 
 let nextId = 1;
 function node(url: string, packageKey: string, pattern = true, inherit = true): SiteNode {
@@ -17,11 +17,18 @@ function table(...nodes: SiteNode[]): SiteNodeTable {
   return tbl;
 }
 
-t.test('ancestorUrls walks directory prefixes from the right', async (t) => {
-  t.same([...ancestorUrls('/a/b/c')], ['/a/b/', '/a/', '/']);
-  t.same([...ancestorUrls('/a/b/c/')], ['/a/b/', '/a/', '/']);
-  t.same([...ancestorUrls('/a')], ['/']);
-  t.same([...ancestorUrls('/')], []);
+/** Every ancestor of `url`, as the lookups walk them. */
+function ancestors(url: string): string[] {
+  const all: string[] = [];
+  for (let p = parentUrl(url); p !== undefined; p = parentUrl(p)) all.push(p);
+  return all;
+}
+
+t.test('parentUrl walks directory prefixes from the right', async (t) => {
+  t.same(ancestors('/a/b/c'), ['/a/b/', '/a/', '/']);
+  t.same(ancestors('/a/b/c/'), ['/a/b/', '/a/', '/']);
+  t.same(ancestors('/a'), ['/']);
+  t.same(ancestors('/'), []);
 });
 
 t.test('lookup: exact, then URL + "/", then pattern ancestors, root last', async (t) => {

@@ -8,7 +8,7 @@
 import { badArgs } from '../errors';
 import { normalizePath } from './normalize-url';
 import type { PageHandler } from './request-env';
-import { ancestorUrls } from './site-node-table';
+import { parentUrl } from './site-node-table';
 
 export interface HandlerOptions {
   /** Match only this URL (with or without a trailing '/'), not the URLs below it. Default false. */
@@ -50,7 +50,7 @@ export class HandlerRegistry {
     const own = this.#byPath.get(key);
     const here = own?.exact ?? own?.subtree;
     if (here !== undefined) return { handler: here, pathInfo: '' };
-    for (const prefix of ancestorUrls(key)) {
+    for (let prefix = parentUrl(key); prefix !== undefined; prefix = parentUrl(prefix)) {
       const path = prefix.length > 1 ? prefix.slice(0, -1) : prefix;
       const subtree = this.#byPath.get(path)?.subtree;
       if (subtree !== undefined) return { handler: subtree, pathInfo: path === '/' ? url : url.slice(path.length) };

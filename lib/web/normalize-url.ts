@@ -18,10 +18,8 @@ export const MAX_TARGET_BYTES = 2000;
 
 export interface NormalizedTarget {
   readonly kind: 'ok';
-  /** Decoded path, starting with '/', trailing '/' kept. */
+  /** Decoded path, starting with '/', trailing '/' kept; its segments are `urlSegments(url)`. */
   readonly url: string;
-  /** Decoded segments, without an empty trailing element ('/' → []). */
-  readonly urlv: readonly string[];
   /** Raw query string without '?', '' when absent. */
   readonly query: string;
 }
@@ -44,25 +42,34 @@ const ABSOLUTE_FORM_RE = /^https?:\/\/[^/?#]*/i;
  */
 const PLAIN_PATH_RE = /^(?:\/[A-Za-z0-9_~-][A-Za-z0-9_.~-]*)*\/?$/;
 
-function segmentsOf(plainPath: string): string[] {
-  const end = plainPath.endsWith('/') ? plainPath.length - 1 : plainPath.length;
-  return end <= 0 ? [] : plainPath.slice(1, end).split('/');
+/**
+ * The decoded segments of a normalised URL, without an empty trailing
+ * element ('/' → []). A decoded segment never holds a '/' (decodeSegment
+ * refuses one), so splitting the URL gives them back. Built only when a page
+ * asks (RequestEnvironment.urlv): most requests never do.
+ */
+export function urlSegments(url: string): string[] {
+  const end = url.endsWith('/') ? url.length - 1 : url.length;
+  return end <= 0 ? [] : url.slice(1, end).split('/');
 }
 
 export function normalizeTarget(rawTarget: string): TargetResult {
-  if (Buffer.byteLength(rawTarget) > MAX_TARGET_BYTES) return { kind: 'rejected', status: 414 };
+  // A UTF-16 unit is at most 3 bytes of UTF-8: a short target needs no count of its bytes.
+  if (rawTarget.length * 3 > MAX_TARGET_BYTES && Buffer.byteLength(rawTarget) > MAX_TARGET_BYTES) {
+    return { kind: 'rejected', status: 414 };
+  }
   // A proxy-style absolute-form target carries the same path after its authority.
-  const target = rawTarget.replace(ABSOLUTE_FORM_RE, '');
+  const target = rawTarget.startsWith('/') ? rawTarget : rawTarget.replace(ABSOLUTE_FORM_RE, '');
   const q = target.indexOf('?');
   const rawPath = q < 0 ? target : target.slice(0, q);
   const query = q < 0 ? '' : target.slice(q + 1);
   if (!rawPath.startsWith('/') || CONTROL_RE.test(query)) return { kind: 'rejected', status: 400 };
   // Most targets need none of the rules: no escapes, no empty or dot segments.
-  if (PLAIN_PATH_RE.test(rawPath)) return { kind: 'ok', url: rawPath, urlv: segmentsOf(rawPath), query };
+  if (PLAIN_PATH_RE.test(rawPath)) return { kind: 'ok', url: rawPath, query };
   const path = normalizePath(rawPath);
   if (path === undefined) return { kind: 'rejected', status: 400 };
   if (path.urlv.some((s) => s.startsWith('.'))) return { kind: 'rejected', status: 404 };
-  return { kind: 'ok', url: path.url, urlv: path.urlv, query };
+  return { kind: 'ok', url: path.url, query };
 }
 
 /**

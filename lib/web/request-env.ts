@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { badArgs } from '../errors';
 import type { LoginGate, PasswordCheck } from './login-gate';
-import type { NormalizedTarget } from './normalize-url';
+import { urlSegments, type NormalizedTarget } from './normalize-url';
 import { userParty } from './permissions';
 import type { ServerAbout, StatusPageData } from './server-report';
 import type { AuthLevel, Session, SessionManager } from './sessions';
@@ -107,7 +107,6 @@ export interface EnvInit {
 export class RequestEnvironment implements RequestEnv {
   readonly method: HttpMethod;
   readonly url: string;
-  readonly urlv: readonly string[];
   readonly query: string;
   readonly requestCount: number;
   readonly startTime: number;
@@ -128,12 +127,12 @@ export class RequestEnvironment implements RequestEnv {
   readonly #services: EnvServices;
   /** The session as changed by login/logout within this request (the fields above keep the request's start). */
   #session: Session;
+  #urlv: readonly string[] | undefined;
 
   constructor(init: EnvInit, services: EnvServices) {
     const { target, node, session } = init;
     this.method = init.method;
     this.url = target.url;
-    this.urlv = target.urlv;
     this.query = target.query;
     this.requestCount = init.requestCount;
     this.startTime = init.startTime;
@@ -150,6 +149,11 @@ export class RequestEnvironment implements RequestEnv {
     this.clientAddress = init.clientAddress;
     this.#session = session;
     this.#services = services;
+  }
+
+  /** The path's segments, split the first time a page asks. */
+  get urlv(): readonly string[] {
+    return (this.#urlv ??= urlSegments(this.url));
   }
 
   get auth(): WebAuth {

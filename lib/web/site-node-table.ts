@@ -67,7 +67,7 @@ export class SiteNodeTable {
       const directory = this.#byUrl.get(url + '/');
       if (directory !== undefined) return { kind: 'redirect', node: directory };
     }
-    for (const prefix of ancestorUrls(url)) {
+    for (let prefix = parentUrl(url); prefix !== undefined; prefix = parentUrl(prefix)) {
       const node = this.#byUrl.get(prefix);
       if (node !== undefined && (node.pattern || prefix === ROOT_URL)) {
         return { kind: 'node', node, extraUrl: url.slice(prefix.length) };
@@ -78,7 +78,7 @@ export class SiteNodeTable {
 
   /** The node whose privileges `node` inherits: the nearest mounted ancestor by URL. */
   enclosing(node: SiteNode): SiteNode | undefined {
-    for (const prefix of ancestorUrls(node.url)) {
+    for (let prefix = parentUrl(node.url); prefix !== undefined; prefix = parentUrl(prefix)) {
       const parent = this.#byUrl.get(prefix);
       if (parent !== undefined) return parent;
     }
@@ -87,14 +87,11 @@ export class SiteNodeTable {
 }
 
 /**
- * Directory prefixes of `url`, longest first, each ending in '/', the root last:
- * `/a/b/c` and `/a/b/c/` both give `/a/b/`, `/a/`, `/`. The URL itself is not included.
+ * The directory above `url`, ending in '/': `/a/b/c` and `/a/b/c/` both give
+ * `/a/b/`; `/` has none. Called in a loop, it gives every ancestor, longest
+ * first, the root last (a loop, not a generator: it runs on every request).
  */
-export function* ancestorUrls(url: string): Generator<string> {
-  let end = url.endsWith('/') ? url.length - 1 : url.length;
-  while (end > 0) {
-    const slash = url.lastIndexOf('/', end - 1);
-    yield url.slice(0, slash + 1);
-    end = slash;
-  }
+export function parentUrl(url: string): string | undefined {
+  const end = url.endsWith('/') ? url.length - 1 : url.length;
+  return end <= 0 ? undefined : url.slice(0, url.lastIndexOf('/', end - 1) + 1);
 }
