@@ -1,5 +1,6 @@
 import t from 'tap';
 import { escape } from '../lib/client/escape';
+import { transientReply } from '../lib/errors';
 import { makeFixture } from './helpers/commands-fixture';
 
 t.test('put then get answers values in the order asked, missing ones empty', async (t) => {
@@ -23,6 +24,27 @@ t.test('put overwrites and the history keeps every change', async (t) => {
     { op: 'P', by_host: 'acc1', payload: 'colour=red' },
     { op: 'P', by_host: 'acc1', payload: 'colour=blue' },
   ]);
+});
+
+t.test('in a batch, a put that fails leaves nothing: one pair alone (one statement), several undone together', async (t) => {
+  const { batch, store } = makeFixture(t);
+  // The statement writing the key "boom" fails, as a full disk would: SQLite undoes that statement.
+  store.db.exec("CREATE TEMP TRIGGER boom BEFORE INSERT ON main.kv WHEN NEW.key = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END");
+  const replies = await batch([
+    'put:msu:alice:ns:a=1',
+    'put:msu:alice:ns:boom=2', // one pair: runs without a savepoint of its own
+    'put:msu:alice:ns:b=3&boom=4', // b is written, then boom fails: its savepoint takes b back too
+    'put:msu:alice:ns:c=5',
+  ]);
+  t.same(replies, ['ok', transientReply('internal error'), transientReply('internal error'), 'ok']);
+  t.same(store.db.prepare("SELECT key, value FROM kv WHERE ns = 'ns' ORDER BY key").raw().all(), [['a', '1'], ['c', '5']]);
+  t.same(store.db.prepare('SELECT payload FROM history ORDER BY id').pluck().all(), ['a=1', 'c=5'], 'history rows of the kept puts only');
+  // The failed puts' usage charges went with them: the same as a store that only ever had a and c.
+  const clean = makeFixture(t);
+  await clean.batch(['put:msu:alice:ns:a=1', 'put:msu:alice:ns:c=5']);
+  const alice = { domain: 'msu', name: 'alice' };
+  t.equal(store.usage.bytes(alice), clean.store.usage.bytes(alice));
+  t.ok(store.usage.bytes(alice) > 0);
 });
 
 t.test('nohist_ namespaces keep no history', async (t) => {

@@ -187,7 +187,7 @@ export class Dispatcher {
 
   #call(spec: CommandSpec, args: string[], ctx: CommandContext): string | Promise<string> {
     try {
-      if (spec.writes) return this.#writing(spec, () => this.#syncResult(spec, spec.run(ctx, args)));
+      if (spec.writes) return this.#writing(spec, args, () => this.#syncResult(spec, spec.run(ctx, args)));
       const r = spec.run(ctx, args);
       return typeof r === 'string' ? r : r.catch((err: unknown) => this.#failed(spec, err));
     } catch (err) {
@@ -218,7 +218,7 @@ export class Dispatcher {
       // The command and its applied-id record in one savepoint; a refusal rolls the command
       // back, and is recorded on its own, since it is the message's answer too.
       try {
-        return this.#writing(spec, () => {
+        return this.#writing(spec, args, () => {
           const reply = this.#syncResult(spec, spec.run(ctx, args));
           if (!isTransientReply(reply)) this.#recordApplied(ctx.caller, msgid, reply);
           return reply;
@@ -254,10 +254,11 @@ export class Dispatcher {
     else this.#services.store.applied.record(sender, msgid, reply);
   }
 
-  /** A writing command's own transaction: a savepoint in a batch, unless all its writes are held in memory there. */
-  #writing<T>(spec: CommandSpec, fn: () => T): T {
+  /** A writing command's own transaction: a savepoint in a batch, unless the call is atomic without one (CommandSpec.atomicAlone). */
+  #writing<T>(spec: CommandSpec, args: readonly string[], fn: () => T): T {
     const store = this.#services.store;
-    return spec.heldWrites ? store.heldWrite(fn) : store.transaction(fn);
+    const alone = typeof spec.atomicAlone === 'function' ? spec.atomicAlone(args) : spec.atomicAlone === true;
+    return alone ? store.heldWrite(fn) : store.transaction(fn);
   }
 
   #syncResult(spec: CommandSpec, r: string | Promise<string>): string {

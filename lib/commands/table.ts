@@ -14,9 +14,13 @@
  *   writes   the handler changes the user store; it runs inside one SQLite
  *            transaction together with the critical message's applied-id
  *            record, so it must be synchronous;
- *   heldWrites  with writes: every write it makes is one a batch holds in
- *            memory (activity lines, history rows, usage charges), so in a batch a failing
- *            call is undone without a savepoint of its own (UserStore.heldWrite);
+ *   atomicAlone  with writes: in a batch, a failing call leaves nothing behind
+ *            without a savepoint of its own, because its writes are ones the batch
+ *            holds in memory (activity lines, history rows, usage charges: dropped
+ *            with it, UserStore.heldWrite) and at most one statement, which SQLite
+ *            undoes by itself when it fails. A function of the fields when that
+ *            depends on them (a `put` of one pair). A savepoint is two statements
+ *            more per call, a seventh of a put's time on the receiving server;
  *   secret   the line carries a password: never spooled, never logged in clear.
  */
 import { LoncapadError } from '../errors';
@@ -34,8 +38,8 @@ export interface CommandSpec {
   readonly name: string;
   readonly access: CommandAccess;
   readonly writes: boolean;
-  /** With `writes`: its only writes are held in memory in a batch (see above). */
-  readonly heldWrites?: boolean;
+  /** With `writes`: a failing call is undone in a batch without a savepoint of its own (see above). */
+  readonly atomicAlone?: boolean | ((args: readonly string[]) => boolean);
   readonly secret: boolean;
   /** With access `domain`: the index of the argument naming the user's domain (without it, only managers). */
   readonly domainArg?: number;

@@ -38,6 +38,8 @@ const put: CommandSpec = {
   name: 'put',
   access: 'any',
   writes: true,
+  // One pair is one statement (its history row and usage charge are held); more need a savepoint.
+  atomicAlone: (args) => !args[3]!.includes('&'),
   secret: false,
   fields: { min: 4, max: 4 },
   run(ctx, [dom, user, ns, list]) {
@@ -112,7 +114,7 @@ const log: CommandSpec = {
   name: 'log',
   access: 'any',
   writes: true,
-  heldWrites: true, // one activity line and its usage charge
+  atomicAlone: true, // one activity line and its usage charge, both held
   secret: false,
   fields: { min: 3, max: 3 },
   run(ctx, [dom, user, text]) {

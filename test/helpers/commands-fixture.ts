@@ -15,7 +15,7 @@ import { HostsTable } from '../../lib/config/hosts';
 import { AuthGuard, type AuthGuardSettings } from '../../lib/commands/auth-guard';
 import { classicCommands } from '../../lib/commands/catalogue';
 import type { CommandSettings, DaemonServices } from '../../lib/commands/context';
-import { Dispatcher } from '../../lib/commands/dispatch';
+import { Dispatcher, type Invocation } from '../../lib/commands/dispatch';
 import { CommandTable } from '../../lib/commands/table';
 import { createLogger } from '../../lib/log';
 import { UserStore } from '../../lib/store';
@@ -62,6 +62,8 @@ export interface Fixture {
   readonly table: CommandTable;
   readonly file: string;
   call(line: string, who?: Caller): Promise<string>;
+  /** Run lines as one batch, as an inbound frame's requests run (one transaction, one sync); the replies once durable. */
+  batch(lines: readonly string[], who?: Caller): Promise<string[]>;
 }
 
 interface Tap {
@@ -118,18 +120,29 @@ export function makeFixture(t: Tap, options: FixtureOptions = {}): Fixture {
   // The daemon's own dispatcher: prefixes, access check, exactly-once, classic replies.
   const dispatcher = new Dispatcher(table, services, createLogger('error'));
 
-  async function call(line: string, asked: Caller = {}): Promise<string> {
+  function invocation(asked: Caller): Invocation {
     const who = { ...options.caller, ...asked };
     const caller = who.caller ?? 'acc1';
-    return dispatcher.run(line, {
+    return {
       caller,
       callerRole: who.callerRole ?? FIXTURE_HOSTS.get(caller)?.role ?? 'access',
       local: who.local ?? false,
       manager: who.manager ?? false,
       served: 'lib1',
       msgid: who.msgid,
-    });
+    };
   }
 
-  return { store, warnings, table, file, call };
+  async function call(line: string, asked: Caller = {}): Promise<string> {
+    return dispatcher.run(line, invocation(asked));
+  }
+
+  async function batch(lines: readonly string[], asked: Caller = {}): Promise<string[]> {
+    const inv = invocation(asked);
+    const { replies, durable } = dispatcher.runBatch(lines.map((line) => ({ command: dispatcher.parse(line), inv })));
+    await durable;
+    return Promise.all(replies);
+  }
+
+  return { store, warnings, table, file, call, batch };
 }
