@@ -123,11 +123,11 @@ export class RequestEnvironment implements RequestEnv {
   readonly clientAddress: string;
   file = '';
   pathInfo = '';
-  pathInfoSegments: readonly string[] = [];
   readonly #services: EnvServices;
   /** The session as changed by login/logout within this request (the fields above keep the request's start). */
   #session: Session;
   #urlv: readonly string[] | undefined;
+  #pathInfoSegments: readonly string[] | undefined;
 
   constructor(init: EnvInit, services: EnvServices) {
     const { target, node, session } = init;
@@ -172,7 +172,12 @@ export class RequestEnvironment implements RequestEnv {
   target(file: string, pathInfo: string): void {
     this.file = file;
     this.pathInfo = pathInfo;
-    this.pathInfoSegments = pathInfo.split('/').filter((s) => s !== '');
+    this.#pathInfoSegments = undefined;
+  }
+
+  /** The path info's non-empty segments, split the first time a page asks. */
+  get pathInfoSegments(): readonly string[] {
+    return (this.#pathInfoSegments ??= this.pathInfo.split('/').filter((s) => s !== ''));
   }
 
   checkPassword(user: string, domain: string, password: string): Promise<PasswordCheck> {

@@ -109,13 +109,18 @@ export class DefaultingResponse extends ServerResponse {
       return super.writeHead(statusCode, message, given);
     }
     // The usual form: one object. Node's fast path takes it whole if nothing was set before.
+    // A copy (the caller's object may be shared), and a bit per default the code named itself.
     const headers: OutgoingHttpHeaders = {};
-    const named = new Set<string>();
+    let named = 0;
     for (const name in given) {
-      named.add(name.toLowerCase());
       headers[name] = given[name];
+      const lower = name.toLowerCase();
+      for (let i = 0; i < defaults.length; i++) if (defaults[i]![1] === lower) named |= 1 << i;
     }
-    for (const [name, lower, value] of defaults) if (!named.has(lower) && !this.hasHeader(lower)) headers[name] = value;
+    for (let i = 0; i < defaults.length; i++) {
+      const [name, lower, value] = defaults[i]!;
+      if ((named & (1 << i)) === 0 && !this.hasHeader(lower)) headers[name] = value;
+    }
     return super.writeHead(statusCode, message, headers);
   }
 }
