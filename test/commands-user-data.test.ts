@@ -47,6 +47,21 @@ t.test('in a batch, a put that fails leaves nothing: one pair alone (one stateme
   t.ok(store.usage.bytes(alice) > 0);
 });
 
+t.test('a batch SQLite rolls back midway (a full disk, an I/O error) fails whole: nothing after it commits on its own', async (t) => {
+  const { batch, store } = makeFixture(t);
+  // The statement writing the key "boom" makes SQLite roll the whole transaction back, as it may on SQLITE_FULL.
+  store.db.exec("CREATE TEMP TRIGGER boom BEFORE INSERT ON main.kv WHEN NEW.key = 'boom' BEGIN SELECT RAISE(ROLLBACK, 'boom'); END");
+  const replies = await batch(['put:msu:alice:ns:a=1', 'put:msu:alice:ns:boom=2', 'put:msu:alice:ns:c=3', 'log:msu:alice:hello']);
+  t.same(replies, Array(4).fill(transientReply('store commit failed')), 'every request of the batch may be sent again');
+  t.same(store.db.prepare('SELECT count(*) FROM kv').pluck().get(), 0, 'neither the put before nor the put after');
+  t.same(store.db.prepare('SELECT count(*) FROM history').pluck().get(), 0, 'no history row of a put that is not there');
+  t.same(store.db.prepare('SELECT count(*) FROM activity').pluck().get(), 0);
+  t.equal(store.usage.bytes({ domain: 'msu', name: 'alice' }), 0);
+  // The store goes on: the next batch commits as usual.
+  t.same(await batch(['put:msu:alice:ns:d=4']), ['ok']);
+  t.same(store.db.prepare('SELECT key, value FROM kv').raw().all(), [['d', '4']]);
+});
+
 t.test('nohist_ namespaces keep no history', async (t) => {
   const { call, store } = makeFixture(t);
   t.equal(await call('put:msu:alice:nohist_cache:a=1'), 'ok');

@@ -153,18 +153,21 @@ export class Dispatcher {
    * (applied-batch.ts), inside its transaction.
    */
   runBatch(items: readonly BatchItem[]): BatchResult {
+    const store = this.#services.store;
     const runAll = (): Array<string | Promise<string>> => {
       let blocked = false;
       return items.map((i) => {
         if (blocked && i.inv.msgid !== undefined) return transientReply('an earlier critical message was not applied');
         const reply = this.execute(i.command, i.inv);
+        // A command's failure is its own reply, and the batch goes on; but if SQLite rolled the
+        // whole transaction back, the batch fails whole (the catch below answers every request).
+        if (store.batchRolledBack()) throw new LoncapadError('LC_ERR_STORE', 'SQLite rolled the batch back');
         if (i.inv.msgid !== undefined && typeof reply === 'string' && isTransientReply(reply)) blocked = true;
         return reply;
       });
     };
     // Read-only batches (pings, gets) need no transaction at all.
     if (!items.some((i) => i.command.writes)) return { replies: runAll() };
-    const store = this.#services.store;
     const critical = items.filter((i) => i.inv.msgid !== undefined).map((i) => [i.inv.caller, i.inv.msgid!] as const);
     try {
       // The commit's fsync runs off the loop; the replies wait for it (durable).

@@ -120,14 +120,25 @@ export class UserStore {
   }
 
   /**
-   * Run `fn`, whose only writes are ones a batch holds in memory (activity
-   * lines, history rows, usage charges): inside a batch, a throw undoes them without a
-   * savepoint (two statements fewer per command); outside one, it is an
-   * ordinary transaction. A write of any other table in `fn` would not be
-   * undone: use `transaction` for those.
+   * Run `fn`, whose writes are ones a batch holds in memory (activity lines,
+   * history rows, usage charges) and at most one statement: inside a batch, a
+   * throw undoes the held ones without a savepoint (two statements fewer per
+   * command), and SQLite has undone the statement that failed; outside one, it
+   * is an ordinary transaction. A second statement in `fn` would not be
+   * undone if a later one failed: use `transaction` for those.
    */
   heldWrite<T>(fn: () => T): T {
     return this.#inBatch ? this.#undoingHeld(fn) : this.transaction(fn);
+  }
+
+  /**
+   * Has SQLite rolled the running batch's transaction back? It does so on its
+   * own for some errors inside a statement (a full disk, an I/O error): what
+   * the batch wrote so far is gone, and a statement run after it would commit
+   * by itself. The batch must then stop and fail whole.
+   */
+  batchRolledBack(): boolean {
+    return this.#inBatch && !this.db.inTransaction;
   }
 
   /** Run `run`; if it throws, the writes held in memory since it began are dropped too. */
