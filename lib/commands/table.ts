@@ -20,7 +20,7 @@
  *            with it, UserStore.heldWrite) and at most one statement, which SQLite
  *            undoes by itself when it fails. A function of the fields when that
  *            depends on them (a `put` of one pair). A savepoint is two statements
- *            more per call, a seventh of a put's time on the receiving server;
+ *            more per call, about a tenth of a put's CPU on the receiving server;
  *   secret   the line carries a password: never spooled, never logged in clear.
  */
 import { LoncapadError } from '../errors';
