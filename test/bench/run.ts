@@ -4,12 +4,17 @@
  *
  *   network  client → daemon A → daemon B → back (ping, put, get), 1 and 64
  *            in flight, vs a plain UNIX→TCP relay without crypto (plain-relay.ts);
- *            the same puts to A's own store (put_local: a local writer)
+ *            the puts also vs the same relay whose server answers after a
+ *            group-committed fdatasync (the durable relay: what a put could
+ *            reach here if only the hops and the sync cost anything); the same
+ *            puts to A's own store (put_local: a local writer)
  *   dump     a 100,000-key dump while other clients ping: their p99 during it
  *   spool    durable enqueue with the peer down and 64 concurrent critical
  *            senders, 1 and then 4 messages in flight each, vs raw
  *            better-sqlite3 inserts (WAL, synchronous=FULL, 64 rows a
- *            transaction); replay when the peer returns, vs raw batched deletes
+ *            transaction), and the same senders against a plain program that
+ *            answers con_delayed after appending and syncing (the durable
+ *            plain spool); replay when the peer returns, vs raw batched deletes
  *   web      a static file and a .vuh page vs bare node:http; site-map lookup
  *            with 100 and 100,000 nodes (web.ts)
  *   replication  first access of a 1 MB resource on an access server vs a bare
@@ -82,6 +87,33 @@ function startChild(args: string[]): Promise<ChildProcess> {
   });
 }
 
+/** The plain relay in front of a server that answers each line once it is on disk (plain-relay.ts). */
+async function durableRelay(dir: string): Promise<LoncapadClient> {
+  await startChild(['durable-server', '127.0.10.5', '15701', join(dir, 'durable-server.log')]);
+  const path = join(dir, 'durable-relay.sock');
+  await startChild(['relay', path, '127.0.10.5', '15701']);
+  const client = await connect({ socket: path });
+  cleanups.push(() => client.close());
+  return client;
+}
+
+/**
+ * A durable figure beside its ceiling: the same work through a plain program
+ * that does only the transport and the sync. The ceiling over the baseline
+ * is what the figure's ratio would be if the daemon's own work (crypto,
+ * commands, SQLite) cost nothing; loncapad over the ceiling is how much of
+ * that its own work leaves.
+ */
+function recordCeiling(name: string, rate: number, ceilingName: string, ceiling: number, baseName: string, base: number): void {
+  figures[`${name}.ceiling_per_s`] = ceiling;
+  figures[`${name}.ceiling_ratio`] = ratio(ceiling, base);
+  figures[`${name}.of_ceiling`] = ratio(rate, ceiling);
+  say(
+    `${''.padEnd(22)}  ${ceilingName} (the transport and the sync alone) ${ceiling}/s: ${ratio(ceiling, base).toFixed(2)} of the ${baseName}; ` +
+      `loncapad ${ratio(rate, ceiling).toFixed(2)} of it`,
+  );
+}
+
 async function load(client: LoncapadClient, peer: string, cmd: (i: number) => string, inflight: number, count: number, expect?: (r: string) => boolean) {
   return closedLoop((i) => client.reply(peer, cmd(i)), { inflight, count, warmup: Math.min(2000, count / 5), ...(expect ? { expect } : {}) });
 }
@@ -95,6 +127,7 @@ async function network(a: Daemon, b: () => Daemon, withPutGet: boolean, nats: Na
   const plain = await connect({ socket: relayPath });
   const lc = await a.client();
   cleanups.push(() => plain.close(), () => lc.close());
+  const durable = withPutGet ? await durableRelay(dir) : undefined;
 
   say(
     `— network: client → A → B → back (plain relay: the same hops, no crypto, no commands)` +
@@ -119,7 +152,7 @@ async function network(a: Daemon, b: () => Daemon, withPutGet: boolean, nats: Na
       recordCpu(`nats.${inflight}`, viaNats as CpuFigures, ['nats-server', 'responder']);
     }
   }
-  if (!withPutGet) return;
+  if (!durable) return;
   for (const [inflight, count] of [
     [1, 5_000],
     [64, 50_000],
@@ -127,17 +160,20 @@ async function network(a: Daemon, b: () => Daemon, withPutGet: boolean, nats: Na
     const warmup = Math.min(2000, count / 5);
     const pids = [a.proc.pid!, b().proc.pid!];
     // Only the puts write: B's store syncs over the rounds are theirs.
+    const putCommand = (i: number) => `put:d1:amy:bench:k${i % 1000}=v${i}`;
     const { result, ...syncs } = await syncsDuring(b(), 'store', () =>
       rounds(
         () => load(plain, 'beta', () => 'ping', inflight, count),
-        () => withCpu(pids, warmup + count, () => load(lc, 'beta', (i) => `put:d1:amy:bench:k${i % 1000}=v${i}`, inflight, count, (r) => r === 'ok')),
+        () => withCpu(pids, warmup + count, () => load(lc, 'beta', putCommand, inflight, count, (r) => r === 'ok')),
         () => withCpu(pids, warmup + count, () => load(lc, 'beta', (i) => `get:d1:amy:bench:k${i % 1000}`, inflight, count)),
+        () => load(durable, 'beta', putCommand, inflight, count),
       ),
     );
-    const [base, put, get] = result;
+    const [base, put, get, durablePut] = result;
     record(`put.${inflight}`, put!, base);
     recordCpu(`put.${inflight}`, put as CpuFigures, ['daemon A', 'daemon B']);
     recordSyncs(`put.${inflight}`, ROUNDS * (warmup + count), syncs, inflight);
+    recordCeiling(`put.${inflight}`, put!.rate, 'durable relay', durablePut!.rate, 'plain relay', base!.rate);
     record(`get.${inflight}`, get!, base);
     recordCpu(`get.${inflight}`, get as CpuFigures, ['daemon A', 'daemon B']);
     // The same puts to A's own store: a local client writing on its home server.
@@ -299,23 +335,45 @@ const ENQUEUE_PIPELINED = 4;
  * CPU per message of the daemon and of this process (the senders).
  */
 async function enqueueRun(a: Daemon, senders: readonly LoncapadClient[], perSender: number, first: number, n: number) {
-  let next = first;
   const t0 = process.hrtime.bigint();
-  const { result: cpu, ...syncs } = await syncsDuring(a, 'spool', () => withCpu([a.proc.pid!], n, async () => {
-    await Promise.all(
-      senders.flatMap((c) =>
-        Array.from({ length: perSender }, async () => {
-          while (next < first + n) {
-            const i = next++;
-            const r = await c.critical('beta', `log:d1:amy:${i}`);
-            if (r !== 'con_delayed') throw new Error(`critical answered ${r}`);
-          }
-        }),
-      ),
-    );
-    return {};
-  }));
+  const { result: cpu, ...syncs } = await syncsDuring(a, 'spool', () => withCpu([a.proc.pid!], n, () => sendCritical(senders, perSender, first, n)));
   return { rate: Math.round(n / (Number(process.hrtime.bigint() - t0) / 1e9)), cpu, syncs };
+}
+
+/** Messages `first`…`first + n - 1` through the senders, `perSender` in flight each, every one answered `con_delayed`. */
+async function sendCritical(senders: readonly LoncapadClient[], perSender: number, first: number, n: number): Promise<object> {
+  let next = first;
+  await Promise.all(
+    senders.flatMap((c) =>
+      Array.from({ length: perSender }, async () => {
+        while (next < first + n) {
+          const i = next++;
+          const r = await c.critical('beta', `log:d1:amy:${i}`);
+          if (r !== 'con_delayed') throw new Error(`critical answered ${r}`);
+        }
+      }),
+    ),
+  );
+  return {};
+}
+
+/** The same two runs against the durable plain spool (plain-relay.ts): msg/s at 64 × 1 and 64 × perSender. */
+async function plainSpoolRuns(n: number, perSender: number): Promise<[number, number]> {
+  const dir = mkdtempSync(join(tmpdir(), 'lcd-bench-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'plain-spool.sock');
+  const child = await startChild(['durable-spool', path, join(dir, 'plain-spool.log')]);
+  const senders = await Promise.all(Array.from({ length: 64 }, () => connect({ socket: path })));
+  const rateOf = async (per: number, first: number): Promise<number> => {
+    const t0 = process.hrtime.bigint();
+    await sendCritical(senders, per, first, n);
+    return Math.round(n / (Number(process.hrtime.bigint() - t0) / 1e9));
+  };
+  await rateOf(1, 0); // warm-up: the loncapad runs came after their daemon's own start
+  const rates: [number, number] = [await rateOf(1, n), await rateOf(perSender, 2 * n)];
+  await Promise.all(senders.map((c) => c.close()));
+  child.kill();
+  return rates;
 }
 
 async function spool(a: Daemon, startBeta: () => Promise<Daemon>, stopBeta: () => Promise<unknown>): Promise<void> {
@@ -332,6 +390,7 @@ async function spool(a: Daemon, startBeta: () => Promise<Daemon>, stopBeta: () =
   await Promise.all(senders.map((c) => c.close()));
   const spooled = query<{ n: number }>(join(a.host.spool, 'spool.sqlite'), 'SELECT count(*) AS n FROM queue')[0]!.n;
   const raw = rawSqlite(n, 64);
+  const [plainSingle, plainPipelined] = await plainSpoolRuns(n, ENQUEUE_PIPELINED);
   const enqueue = single.rate;
   figures['spool.enqueue_per_s'] = enqueue;
   figures['spool.enqueue_raw_per_s'] = raw.enqueue;
@@ -345,11 +404,13 @@ async function spool(a: Daemon, startBeta: () => Promise<Daemon>, stopBeta: () =
   say(`enqueue (durable)       ${enqueue} msg/s (64 × 1 in flight)   raw sqlite 64/txn ${raw.enqueue} rows/s  ratio ${ratio(enqueue, raw.enqueue).toFixed(2)}`);
   say(`${''.padEnd(22)}  CPU per message: daemon ${single.cpu.cpuUsPerReq[0]} µs (kernel ${single.cpu.sysUsPerReq[0]}), senders ${single.cpu.clientCpuUsPerReq} µs`);
   recordSyncs('spool.enqueue', n, single.syncs, 64);
+  recordCeiling('spool.enqueue', enqueue, 'durable plain spool', plainSingle, 'raw sqlite', raw.enqueue);
   say(
     `enqueue (durable)       ${pipelined.rate} msg/s (64 × ${ENQUEUE_PIPELINED} in flight)   raw sqlite 64/txn ${raw.enqueue} rows/s  ratio ${ratio(pipelined.rate, raw.enqueue).toFixed(2)}   (${spooled} rows spooled)`,
   );
   say(`${''.padEnd(22)}  CPU per message: daemon ${pipelined.cpu.cpuUsPerReq[0]} µs (kernel ${pipelined.cpu.sysUsPerReq[0]}), senders ${pipelined.cpu.clientCpuUsPerReq} µs`);
   recordSyncs('spool.enqueue_pipelined', n, pipelined.syncs, 64 * ENQUEUE_PIPELINED);
+  recordCeiling('spool.enqueue_pipelined', pipelined.rate, 'durable plain spool', plainPipelined, 'raw sqlite', raw.enqueue);
 
   const logFrom = a.stderr.length;
   const beta = await startBeta();
