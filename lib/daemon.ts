@@ -209,6 +209,7 @@ export class Daemon {
       replayTimeoutMs: config.criticalTimeoutMs,
       lifetimeMs: config.spoolLifetimeMs,
       log,
+      logRepeatMs: () => this.#config.logRepeatMs,
     });
     this.#peers.on('up', (id) => this.#outbox.linkUp(id));
     this.#peers.reconcile(this.#hosts, this.#ownIds);

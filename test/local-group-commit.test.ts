@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
 import { connect } from '../lib';
+import { transientReply } from '../lib/errors';
 import { cannotMountTmpfs, fill, mountTmpfs } from './helpers/full-disk';
 import { makeNetwork, query } from './helpers/network';
 import { waitFor } from './helpers/wait';
@@ -73,20 +74,28 @@ t.test('no local ok before the sync that covers its write', { skip: hasStrace ? 
   t.equal(query(join(h.spool, 'data.sqlite'), "SELECT 1 FROM kv WHERE ns = 'grades'").length, PUTS + 1, 'every acknowledged write is there');
 });
 
-t.test('a local commit that cannot be made answers a transient error and leaves nothing', async (t) => {
+t.test('a local commit that cannot be made answers a transient error, leaves nothing, and is logged once', async (t) => {
   const net = await makeNetwork(t, [{ id: 'll', ip: '127.0.79.5' }]);
-  const d = await net.start('ll');
+  const d = await net.start('ll', ['--log-repeat-ms', '500']);
   const c = await d.client();
   t.equal(await c.reply('.', 'put:d1:amy:grades:before=1'), 'ok');
   const file = join(d.host.spool, 'data.sqlite');
-  // The test takes the write lock and keeps it: the daemon's next commit cannot happen.
+  // The test takes the write lock and keeps it, as an operator's sqlite3 in a write transaction would.
   const locker = new Database(file);
   locker.exec('BEGIN IMMEDIATE');
-  t.match(await c.reply('.', 'put:d1:amy:grades:during=2'), /^error:transient:/, 'the client is told to try again');
+  const logFrom = d.stderr.length;
+  const during = await Promise.all(Array.from({ length: 20 }, (_, i) => c.reply('.', `put:d1:amy:grades:during${i}=2`)));
+  t.same([...new Set(during)], [transientReply('store busy: another process holds its write lock')], 'each client is told why, and to try again');
   t.equal(await c.reply('.', 'ping'), 'll', 'and the daemon keeps serving');
+  // Twenty failures: one line when the first happens, one summing up the rest when the period ends; no stack.
+  await d.waitForLog(/error put failed: store busy: another process holds its write lock: database is locked \(19 more times in the last 500 ms\)$/);
+  const failures = d.stderr.slice(logFrom).filter((l) => l.includes('put failed'));
+  t.equal(failures.length, 2, 'two log lines for twenty failures');
+  t.match(failures[0], /error put failed: store busy: another process holds its write lock: database is locked$/);
+  t.notMatch(d.stderr.slice(logFrom).join('\n'), /\bat .*\.js:\d+/, 'no stack trace: a busy store is not a bug');
   locker.exec('ROLLBACK');
   locker.close();
-  t.same(query<{ key: string }>(file, "SELECT key FROM kv WHERE ns = 'grades' ORDER BY key").map((r) => r.key), ['before'], 'nothing of the failed write');
+  t.same(query<{ key: string }>(file, "SELECT key FROM kv WHERE ns = 'grades' ORDER BY key").map((r) => r.key), ['before'], 'nothing of the failed writes');
   t.equal(await c.reply('.', 'put:d1:amy:grades:after=3'), 'ok', 'the next write works');
   await c.close();
 });

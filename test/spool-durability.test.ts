@@ -53,8 +53,17 @@ t.test('a commit that fails answers con_failed and leaves no row', async (t) => 
   const locker = new Database(file);
   locker.exec('BEGIN IMMEDIATE');
   const c = await g.client();
+  const logFrom = g.stderr.length;
   t.equal(await c.critical('delta', 'log:d1:amy:during'), 'con_failed', 'the client is told it was not stored');
+  const more = await Promise.all(Array.from({ length: 10 }, (_, i) => c.critical('delta', `log:d1:amy:during${i}`)));
+  t.same([...new Set(more)], ['con_failed'], 'so is every client while the lock is held');
   t.equal(await c.reply('.', 'ping'), 'gamma', 'and the daemon keeps serving');
+  const failures = g.stderr.slice(logFrom).filter((l) => l.includes('could not store a critical message'));
+  t.same(
+    failures.map((l) => l.replace(/^\S+ /, '')),
+    ['error spool: could not store a critical message for delta: spool commit failed: database is locked'],
+    'eleven failures, one log line (its repeats are summed up when the period ends)',
+  );
   locker.exec('ROLLBACK');
   locker.close();
 

@@ -24,10 +24,13 @@ import type { CommandContext, DaemonServices } from './context';
 import { AppliedBatch } from './applied-batch';
 import { splitPrefixes } from './prefixes';
 import { RepeatLog } from '../repeat-log';
+import { storeFailure } from '../store/sqlite';
 import { CommandTable, refusalOf, type CommandSpec } from './table';
 
 /** Distinct (command, caller) refusals logged one by one per period; the rest are counted together. */
 const REFUSALS_LOGGED_PER_PERIOD = 100;
+/** Distinct (command, failure) pairs logged one by one per period; the rest are counted together. */
+const FAILURES_LOGGED_PER_PERIOD = 20;
 
 export interface Invocation {
   readonly caller: string;
@@ -83,6 +86,12 @@ export class Dispatcher {
   readonly #running = new Map<string, Promise<string>>();
   /** Refusals are logged once per (command, caller) and period, repeats summed up. */
   readonly #refusals: RepeatLog;
+  /**
+   * Failures likewise, per (command, failure): a store that cannot be written
+   * (an operator's write lock, a full disk) fails every write until it can,
+   * and a line with a stack for each would flood the log.
+   */
+  readonly #failures: RepeatLog;
   /** While a batch runs in its transaction: its critical messages' applied ids. */
   #batch: AppliedBatch | undefined;
 
@@ -94,6 +103,12 @@ export class Dispatcher {
       periodMs: () => services.settings.logRepeatMs,
       maxKeys: REFUSALS_LOGGED_PER_PERIOD,
       write: (line) => log.warn(line),
+    });
+    this.#failures = new RepeatLog({
+      periodMs: () => services.settings.logRepeatMs,
+      maxKeys: FAILURES_LOGGED_PER_PERIOD,
+      write: (line) => log.error(line),
+      overflowLine: (n, period) => `… and ${n} more command failures of other kinds in the last ${period}, not listed one by one`,
     });
   }
 
@@ -198,9 +213,21 @@ export class Dispatcher {
     }
   }
 
-  /** A handler threw: refusals are answered as they are; anything unexpected is logged (its reply is transient). */
+  /**
+   * A handler threw: refusals are answered as they are. A store that cannot
+   * be written now is answered as such (transient), anything else as an
+   * internal error (transient too); both are logged, the unexpected with its
+   * stack, each kind once per period with its repeats summed up.
+   */
   #failed(spec: CommandSpec, err: unknown): string {
-    if (!(err instanceof LoncapadError)) this.#log.error(`${spec.name} failed: ${(err as Error)?.stack ?? String(err)}`);
+    if (err instanceof LoncapadError) return toClassicReply(err);
+    const message = err instanceof Error ? err.message : String(err);
+    const store = storeFailure(err);
+    if (store !== undefined) {
+      this.#failures.note(`${spec.name} ${store}`, () => `${spec.name} failed: ${store}: ${message}`);
+      return transientReply(store);
+    }
+    this.#failures.note(`${spec.name} ${message}`, () => `${spec.name} failed: ${(err as Error)?.stack ?? message}`);
     return toClassicReply(err);
   }
 

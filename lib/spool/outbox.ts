@@ -20,6 +20,7 @@ import type { Logger } from '../log';
 import { redactCommand } from '../log';
 import { AcceptanceOrder, type Turn } from './acceptance-order';
 import { createMsgidSource } from '../wire/msgid';
+import { RepeatLog } from '../repeat-log';
 import { Replayer, type Courier } from './replay';
 import type { Spool } from './spool';
 
@@ -46,16 +47,27 @@ export interface OutboxOptions {
   readonly replayTimeoutMs: number;
   readonly lifetimeMs: number;
   readonly log: Logger;
+  /** A spool that cannot be written fails every message until it can: each kind of failure is logged once per this period, ms. */
+  readonly logRepeatMs: () => number;
 }
+
+/** Distinct (peer, failure) pairs logged one by one per period; the rest are counted together. */
+const STORE_FAILURES_LOGGED_PER_PERIOD = 20;
 
 export class Outbox {
   readonly #o: OutboxOptions;
   readonly #replayers = new Map<string, Replayer>();
   readonly #nextMsgid = createMsgidSource();
   readonly #order = new AcceptanceOrder();
+  readonly #storeFailures: RepeatLog;
 
   constructor(options: OutboxOptions) {
     this.#o = options;
+    this.#storeFailures = new RepeatLog({
+      periodMs: options.logRepeatMs,
+      maxKeys: STORE_FAILURES_LOGGED_PER_PERIOD,
+      write: (line) => options.log.error(line),
+    });
     options.spool.onCommitted((peer) => this.#replayer(peer)?.kick());
   }
 
@@ -115,7 +127,8 @@ export class Outbox {
     try {
       return await committed;
     } catch (err) {
-      this.#o.log.error(`spool: could not store a critical message for ${m.peer}: ${(err as Error).message}`);
+      const why = (err as Error).message;
+      this.#storeFailures.note(`${m.peer} ${why}`, () => `spool: could not store a critical message for ${m.peer}: ${why}`);
       return undefined;
     }
   }

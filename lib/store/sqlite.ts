@@ -84,6 +84,35 @@ export function atomicRunner(db: Db): TransactionRunner {
 export type Statement = Database.Statement;
 
 /**
+ * A store failure an operator can act on, in words a caller and the log can
+ * use, when `err` is one of SQLite's that says the file cannot be written
+ * now rather than that our statement is wrong: another process holds its
+ * write lock (an operator's `sqlite3` in a write transaction), the disk is
+ * full, an I/O error, the file is read-only. Undefined for anything else: an
+ * unexpected error, a bug, logged with its stack.
+ */
+export function storeFailure(err: unknown): string | undefined {
+  if (!(err instanceof Database.SqliteError)) return undefined;
+  // SQLite's extended result codes, e.g. SQLITE_BUSY_SNAPSHOT, SQLITE_IOERR_FSYNC.
+  const primary = /^SQLITE_[A-Z]+/.exec(err.code)?.[0];
+  switch (primary) {
+    case 'SQLITE_BUSY':
+    case 'SQLITE_LOCKED':
+      return 'store busy: another process holds its write lock';
+    case 'SQLITE_FULL':
+      return 'store full: no space left on its disk';
+    case 'SQLITE_IOERR':
+      return `store I/O error (${err.code})`;
+    case 'SQLITE_READONLY':
+      return 'store read-only';
+    case 'SQLITE_CANTOPEN':
+      return 'store cannot be opened';
+    default:
+      return undefined;
+  }
+}
+
+/**
  * Statements that differ only in how many rows they take (a multi-row
  * INSERT, an `IN (…)` list), each prepared on first use of its size. One
  * statement per chunk of rows costs far less than one call per row.
